@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// In the kernel these sources are a plain `mod` of the module crate, which is
+// already `no_std`; an inner `no_std` there would be a misplaced crate
+// attribute, so it only applies when built as a standalone crate.
+#![cfg_attr(not(any(test, MODULE)), no_std)]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+//! Kernel-independent core of vhost-zc.
+//!
+//! Everything a guest can put in a virtqueue is hostile input. This crate
+//! turns raw guest values (queue sizes, avail indices, descriptor tables,
+//! memory region tables) into types that are valid by construction, so the
+//! kernel glue only has to do the actual user-memory accesses.
+//!
+//! The semantics follow upstream `drivers/vhost/vhost.c` (`vhost_get_vq_desc`,
+//! `get_indirect`, `translate_desc`, `vhost_set_memory`) and the virtio 1.x
+//! split-ring layout; the API shape follows rust-vmm's `virtio-queue`.
+//!
+//! The crate is also compiled as a nested module of the kernel module, so it
+//! never names `crate::` (that would be the module's root there), uses no
+//! `alloc`/`std`, and has no dependencies.
+
+mod chain;
+mod error;
+mod mem;
+mod ring;
+
+// The flat re-exports are the public API. When these sources are a private
+// `mod` of the kernel module, re-exports the module does not use would warn
+// as unused imports, hence the allows.
+#[allow(unused_imports)]
+pub use self::chain::{ChainSummary, DescChain, DescTable, GuestMemory, Segment};
+#[allow(unused_imports)]
+pub use self::error::Error;
+#[allow(unused_imports)]
+pub use self::mem::{HostRange, MemRegion, MemTable, Translate, MAX_MEM_REGIONS};
+#[allow(unused_imports)]
+pub use self::ring::{
+    avail_pending, Descriptor, QueueSize, RingAddrs, AVAIL_ALIGN, DESC_ALIGN, DESC_SIZE,
+    MAX_CHAIN_BYTES, MAX_INDIRECT_DESCS, MAX_QUEUE_SIZE, USED_ALIGN, VIRTQ_DESC_F_INDIRECT,
+    VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE,
+};

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# build-module.sh stock|debug — build vhost_zc.ko in the build root against the
+# harness's kernel of that flavor; output in build/<flavor>/, path printed.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+flavor=${1:?usage: build-module.sh stock|debug}
+kdir=$("$VZC_TOP/tools/buildroot/kernel.sh" "$flavor")
+ctree=/cache/${kdir#"$VZC_CACHE"/}/tree
+case "$flavor" in
+stock) tc="CC=x86_64-linux-gnu-gcc-14 HOSTCC=x86_64-linux-gnu-gcc-14" ;;  # as Debian built it
+debug) tc="ARCH=x86_64 LLVM=1" ;;
+esac
+mkdir -p "$VZC_TOP/build/$flavor"
+logf="$VZC_TOP/build/$flavor/build.log"
+# shellcheck disable=SC2086 # $tc is a list of make variables
+if ! in_root make -C "$ctree" M=/src MO="/src/build/$flavor" $tc -j"$(nproc)" modules >"$logf" 2>&1; then
+	cat "$logf" >&2
+	die "module build against the $flavor kernel failed"
+fi
+# Warnings are errors for this project (the kernel's W=1 is not, by design, but ours are).
+if grep -E '^(warning|error)(\[|:)|: warning:' "$logf" >&2; then
+	die "module build against the $flavor kernel printed warnings (above)"
+fi
+echo "$VZC_TOP/build/$flavor/vhost_zc.ko"

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# parse-log.sh LABEL CONSOLE_LOG — judge one VM run from its console log.
+# Prints "PASS|FAIL|SKIP LABEL/test" per selftest, plus a FAIL line for
+# anything that makes the whole run bad: a kernel splat (BUG/WARNING/Oops/
+# panic/KASAN/lockdep/kmemleak) or a run that never reached its end.
+# Exit status: 0 if nothing failed.
+set -uo pipefail
+label=$1 log=$2
+fail=0
+
+# Each selftest's own verdict.
+while read -r _ name res _; do
+	echo "$res $label/$name"
+	[ "$res" = FAIL ] && fail=1
+done < <(grep -a '^VZC-TEST-RESULT ' "$log" | tr -d '\r')
+
+# Tests that started and never reported (the guest died inside them).
+for t in $(grep -a '^VZC-TEST-BEGIN ' "$log" | tr -d '\r' | awk '{print $2}'); do
+	grep -aq "^VZC-TEST-RESULT $t " "$log" || { echo "FAIL $label/$t (never finished)"; fail=1; }
+done
+
+# Kernel reports that fail the run whatever the tests said.
+splat='(BUG:|WARNING:|Oops|Kernel panic|KASAN|UBSAN|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|lockdep|kernel BUG|general protection fault|Call Trace:|unreferenced object|VZC-KMEMLEAK-REPORT-BEGIN)'
+if grep -aEn "$splat" "$log" | grep -av 'VZC-TEST-' >/tmp/vzc-splat.$$; then
+	echo "FAIL $label/kernel-log (sanitizer or splat report; first lines:)"
+	head -n 40 /tmp/vzc-splat.$$ | sed 's/^/    /'
+	fail=1
+fi
+rm -f /tmp/vzc-splat.$$
+
+if ! grep -aq '^VZC-DONE' "$log"; then
+	echo "FAIL $label/vm (did not reach the end: crash, hang or timeout; tail of $log:)"
+	tail -n 30 "$log" | sed 's/^/    /'
+	fail=1
+fi
+exit $fail

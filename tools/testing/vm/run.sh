@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# run.sh [-k stock|debug] [-t TIMEOUT] [-L] TEST...
+#   Boot the kernel of that flavor under QEMU (-M q35, -device igb with
+#   SR-IOV), run the selftests TEST... (tools/testing/selftests/TEST.sh) inside
+#   with vhost_zc.ko at hand, and judge the console log (parse-log.sh).
+#   -L: just print the log path and keep the guest's console on stdout.
+# Prints one PASS/FAIL/SKIP line per test and exits non-zero if any failed.
+set -euo pipefail
+. "$(dirname "$0")/../../buildroot/common.sh"
+
+flavor=stock timeout=600 live=0
+while getopts k:t:L o; do
+	case $o in
+	k) flavor=$OPTARG ;;
+	t) timeout=$OPTARG ;;
+	L) live=1 ;;
+	*) die "usage: run.sh [-k stock|debug] [-t TIMEOUT] [-L] TEST..." ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ $# -gt 0 ] || die "no selftest named"
+st="$VZC_TOP/tools/testing/selftests"
+for t in "$@"; do [ -f "$st/$t.sh" ] || die "no selftest $st/$t.sh"; done
+
+kdir=$("$VZC_TOP/tools/buildroot/kernel.sh" "$flavor")
+ko=$("$VZC_TOP/tools/buildroot/build-module.sh" "$flavor")
+rel=$(cat "$kdir/release")
+
+run=$(mktemp -d "$VZC_CACHE/run-$flavor.XXXXXX")
+trap 'rm -rf "$run"' EXIT
+crun=/cache/${run#"$VZC_CACHE"/}
+ckdir=/cache/${kdir#"$VZC_CACHE"/}
+mkdir -p "$VZC_TOP/build/logs"
+log="$VZC_TOP/build/logs/vm-$flavor.log"
+
+# --- initramfs: busybox, iproute2, the kernel's modules we need, the selftests ---
+ir="$run/initramfs"
+mkdir -p "$ir"/{bin,sbin,etc,proc,sys,dev,tmp,run,lib/modules,selftests}
+cp "$VZC_ROOT/usr/bin/busybox" "$ir/bin/busybox"
+for a in $(chroot "$VZC_ROOT" /usr/bin/busybox --list); do
+	[ -e "$ir/bin/$a" ] || ln -s busybox "$ir/bin/$a"
+done
+# iproute2's ip (busybox's lacks netns) and the kmod tools, with their libraries.
+# busybox-static runs its own applets ahead of PATH, so tests call these by path.
+mkdir -p "$ir/usr/sbin"
+for b in /usr/bin/ip /usr/bin/kmod; do
+	cp "$VZC_ROOT$b" "$ir/usr/sbin/"
+	chroot "$VZC_ROOT" ldd "$b" | awk '/=>/ {print $3} /^\s*\/lib/ {print $1}' | while read -r l; do
+		[ -n "$l" ] || continue
+		mkdir -p "$ir$(dirname "$l")"
+		cp -L "$VZC_ROOT$l" "$ir$l"
+	done
+done
+for t in insmod rmmod modprobe modinfo lsmod depmod; do ln -sf kmod "$ir/usr/sbin/$t"; done
+mkdir -p "$ir/lib64" && cp -L "$VZC_ROOT/lib64/ld-linux-x86-64.so.2" "$ir/lib64/"
+
+# Modules the selftests may load, with their dependencies, decompressed.
+mods="igb igbvf tun veth vhost_net macvtap vxlan bridge kvm_amd nf_tables nf_conntrack"
+mkdir -p "$ir/lib/modules/$rel"
+in_root sh -ec "
+	cd $ckdir/image/lib/modules/$rel
+	for m in $mods; do
+		modprobe -d $ckdir/image -S $rel --show-depends \$m 2>/dev/null | awk '/^insmod/ {print \$2}'
+	done | sort -u | while read -r f; do
+		rel_f=\${f#$ckdir/image/lib/modules/$rel/}
+		mkdir -p $crun/initramfs/lib/modules/$rel/\$(dirname \$rel_f)
+		case \$f in
+		*.xz) xz -dc \$f >$crun/initramfs/lib/modules/$rel/\${rel_f%.xz} ;;
+		*.zst) zstd -qdc \$f >$crun/initramfs/lib/modules/$rel/\${rel_f%.zst} ;;
+		*) cp \$f $crun/initramfs/lib/modules/$rel/\$rel_f ;;
+		esac
+	done
+	cp modules.order modules.builtin modules.builtin.modinfo $crun/initramfs/lib/modules/$rel/ 2>/dev/null || true
+	depmod -b $crun/initramfs $rel 2>&1 | { grep -v 'could not open modules' || true; }"
+
+cp "$ko" "$ir/vhost_zc.ko"
+cp "$VZC_TOP/tools/testing/vm/init" "$ir/init"
+cp "$st"/*.sh "$ir/selftests/"
+[ -f "$st/lib.sh" ] && cp "$st/lib.sh" "$ir/selftests/"
+printf '%s\n' "$@" >"$ir/selftests/list"
+cat >"$ir/selftests/env" <<EOS
+export VZC_KO=/vhost_zc.ko
+export VZC_FLAVOR=$flavor
+export VZC_RELEASE=$rel
+EOS
+in_root sh -c "cd $crun/initramfs && find . | cpio -o -H newc --quiet | gzip -1 > $crun/initramfs.cpio.gz"
+
+# --- boot ---
+# TCG: KVM on these hosts is paravirtual (kvm_pvm) and cannot boot a stock
+# kernel (Documentation/testing.rst). -M q35 for PCIe extended config space (SR-IOV).
+qemu=(qemu-system-x86_64 -M q35 -accel tcg -cpu max -m 2048 -smp 2
+	-nographic -no-reboot -kernel "$ckdir/vmlinuz" -initrd "$crun/initramfs.cpio.gz"
+	-append "console=ttyS0 panic=-1 loglevel=7 oops=panic"
+	-netdev user,id=n0,restrict=on
+	-device pcie-root-port,id=rp0,chassis=1
+	-device igb,netdev=n0,bus=rp0)
+log "booting $flavor kernel $rel: $* (console: $log)"
+start=$(date +%s)
+set +e
+if [ "$live" = 1 ]; then
+	in_root timeout "$timeout" "${qemu[@]}" </dev/null 2>&1 | tee "$log"
+else
+	in_root timeout "$timeout" "${qemu[@]}" </dev/null >"$log" 2>&1
+fi
+qrc=${PIPESTATUS[0]}
+set -e
+log "VM exited (rc $qrc) after $(( $(date +%s) - start ))s"
+[ "$qrc" != 124 ] || echo "note: QEMU killed after the ${timeout}s timeout" >>"$log"
+"$VZC_TOP/tools/testing/vm/parse-log.sh" "$flavor" "$log"

@@ -41,7 +41,12 @@ impl Guest {
     }
 
     fn set_desc(&mut self, table_off: u64, index: u16, addr: u64, len: u32, flags: u16, next: u16) {
-        let d = Descriptor { addr, len, flags, next };
+        let d = Descriptor {
+            addr,
+            len,
+            flags,
+            next,
+        };
         let at = (table_off + 16 * u64::from(index)) as usize;
         self.ram[at..at + 16].copy_from_slice(&d.to_le_bytes());
     }
@@ -101,9 +106,23 @@ mod tests {
     #[test]
     fn chain_indirect() {
         let mut g = Guest::new();
-        g.set_desc(DESC_OFF, 1, GPA + INDIRECT_OFF, 32, VIRTQ_DESC_F_INDIRECT, 0);
+        g.set_desc(
+            DESC_OFF,
+            1,
+            GPA + INDIRECT_OFF,
+            32,
+            VIRTQ_DESC_F_INDIRECT,
+            0,
+        );
         g.set_desc(INDIRECT_OFF, 0, GPA + DATA_OFF, 12, VIRTQ_DESC_F_NEXT, 1);
-        g.set_desc(INDIRECT_OFF, 1, GPA + DATA_OFF + 12, 100, VIRTQ_DESC_F_WRITE, 0);
+        g.set_desc(
+            INDIRECT_OFF,
+            1,
+            GPA + DATA_OFF + 12,
+            100,
+            VIRTQ_DESC_F_WRITE,
+            0,
+        );
         let mut segs = [Segment::default(); 4];
         let sum = g.walk(1, &mut segs).unwrap();
         assert_eq!(sum.count(), 2);

@@ -16,7 +16,9 @@ esac
 mkdir -p "$VZC_TOP/build/$flavor"
 logf="$VZC_TOP/build/$flavor/build.log"
 # shellcheck disable=SC2086 # $tc is a list of make variables
-if ! in_root make -C "$ctree" M=/src MO="/src/build/$flavor" $tc -j"$(nproc)" modules >"$logf" 2>&1; then
+# VZC_MAKE_FLAGS: extra kbuild flags, e.g. CLIPPY=1 (the root's clippy-driver
+# matches the kernel's rustc, so the kernel's own lint set applies).
+if ! in_root make -C "$ctree" M=/src MO="/src/build/$flavor" $tc ${VZC_MAKE_FLAGS:-} -j"$(nproc)" modules >"$logf" 2>&1; then
 	cat "$logf" >&2
 	die "module build against the $flavor kernel failed"
 fi

@@ -20,9 +20,13 @@ set -euo pipefail
 flavor=${1:?usage: kernel.sh stock|debug}
 # Bump when the recipe below changes in a way that changes the output.
 recipe=1
+# The cache key covers what the kernel is made of (source, toolchain, config,
+# recipe), not the rest of the build root, so adding a tool to the root does
+# not cost a 20-minute kernel rebuild.
+inputs="$KREL $KPKG_VERSION $RUSTC_VERSION_TEXT $BINDGEN_VERSION_TEXT $flavor recipe $recipe"
 case "$flavor" in
-stock) inputs=$(cat "$VZC_TOP/tools/buildroot/versions.env"; echo "stock recipe $recipe") ;;
-debug) inputs=$(cat "$VZC_TOP/tools/buildroot/versions.env" "$VZC_TOP/tools/buildroot/debug.config"; echo "debug recipe $recipe") ;;
+stock) ;;
+debug) inputs+=$(cat "$VZC_TOP/tools/buildroot/debug.config") ;;
 *) die "unknown kernel flavor '$flavor' (stock|debug)" ;;
 esac
 key=$(sha256sum <<<"$inputs" | cut -c1-12)
@@ -32,6 +36,13 @@ if [ -f "$dir/.complete" ]; then
 fi
 
 "$VZC_TOP/tools/buildroot/mkroot.sh" >/dev/null
+mkdir -p "$VZC_CACHE/kernels"
+# One builder per kernel: a second caller waits, then finds it complete.
+exec 9>"$dir.lock"
+flock 9
+if [ -f "$dir/.complete" ]; then
+	echo "$dir"; exit 0
+fi
 mkdir -p "$dir" "$VZC_CACHE/logs"
 cdir=/cache/kernels/$flavor-$key    # the same directory, seen from inside the root
 logf="$VZC_CACHE/logs/kernel-$flavor.log"

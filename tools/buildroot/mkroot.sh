@@ -12,6 +12,13 @@ if [ -f "$VZC_ROOT/.complete" ]; then
 	echo "$VZC_ROOT"; exit 0
 fi
 
+mkdir -p "$VZC_CACHE"
+exec 9>"$VZC_ROOT.lock"
+flock 9
+if [ -f "$VZC_ROOT/.complete" ]; then
+	echo "$VZC_ROOT"; exit 0
+fi
+
 command -v mmdebstrap >/dev/null || {
 	log "installing mmdebstrap on the host (bookworm package)"
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mmdebstrap debian-archive-keyring >/dev/null

@@ -22,7 +22,7 @@ for t in $(grep -a '^VZC-TEST-BEGIN ' "$log" | tr -d '\r' | awk '{print $2}'); d
 done
 
 # Kernel reports that fail the run whatever the tests said.
-splat='(BUG:|WARNING:|Oops|Kernel panic|KASAN|UBSAN|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|lockdep|kernel BUG|general protection fault|Call Trace:|unreferenced object|VZC-KMEMLEAK-REPORT-BEGIN)'
+splat='(BUG:|WARNING:|Oops|Kernel panic|KASAN|UBSAN|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|kernel BUG|general protection fault|Call Trace:|unreferenced object|VZC-KMEMLEAK-REPORT-BEGIN)'
 if grep -aEn "$splat" "$log" | grep -av 'VZC-TEST-' >/tmp/vzc-splat.$$; then
 	echo "FAIL $label/kernel-log (sanitizer or splat report; first lines:)"
 	head -n 40 /tmp/vzc-splat.$$ | sed 's/^/    /'

@@ -3,9 +3,10 @@
 #
 # run.sh [-k stock|debug] [-t TIMEOUT] [-L] TEST...
 #   Boot the kernel of that flavor under QEMU (-M q35, -device igb with
-#   SR-IOV), run the selftests TEST... (tools/testing/selftests/TEST.sh) inside
-#   with vhost_zc.ko at hand, and judge the console log (parse-log.sh).
-#   -L: just print the log path and keep the guest's console on stdout.
+#   SR-IOV), run the selftests TEST... inside with vhost_zc.ko at hand, and
+#   judge the console log (parse-log.sh). A TEST is the name of
+#   tools/testing/selftests/TEST.sh or a path to another script (the demo).
+#   -L: also show the guest's console live on stdout.
 # Prints one PASS/FAIL/SKIP line per test and exits non-zero if any failed.
 set -euo pipefail
 . "$(dirname "$0")/../../buildroot/common.sh"
@@ -22,7 +23,17 @@ done
 shift $((OPTIND - 1))
 [ $# -gt 0 ] || die "no selftest named"
 st="$VZC_TOP/tools/testing/selftests"
-for t in "$@"; do [ -f "$st/$t.sh" ] || die "no selftest $st/$t.sh"; done
+tests=() extra=()
+for t in "$@"; do
+	if [ -f "$st/$t.sh" ]; then
+		tests+=("$t")
+	elif [ -f "$t" ]; then
+		extra+=("$t")
+		tests+=("$(basename "$t" .sh)")
+	else
+		die "no selftest $st/$t.sh"
+	fi
+done
 
 kdir=$("$VZC_TOP/tools/buildroot/kernel.sh" "$flavor")
 ko=$("$VZC_TOP/tools/buildroot/build-module.sh" "$flavor")
@@ -78,8 +89,8 @@ in_root sh -ec "
 cp "$ko" "$ir/vhost_zc.ko"
 cp "$VZC_TOP/tools/testing/vm/init" "$ir/init"
 cp "$st"/*.sh "$ir/selftests/"
-[ -f "$st/lib.sh" ] && cp "$st/lib.sh" "$ir/selftests/"
-printf '%s\n' "$@" >"$ir/selftests/list"
+for t in "${extra[@]}"; do cp "$t" "$ir/selftests/"; done
+printf '%s\n' "${tests[@]}" >"$ir/selftests/list"
 cat >"$ir/selftests/env" <<EOS
 export VZC_KO=/vhost_zc.ko
 export VZC_FLAVOR=$flavor
@@ -96,7 +107,7 @@ qemu=(qemu-system-x86_64 -M q35 -accel tcg -cpu max -m 2048 -smp 2
 	-netdev user,id=n0,restrict=on
 	-device pcie-root-port,id=rp0,chassis=1
 	-device igb,netdev=n0,bus=rp0)
-log "booting $flavor kernel $rel: $* (console: $log)"
+log "booting $flavor kernel $rel: ${tests[*]} (console: $log)"
 start=$(date +%s)
 set +e
 if [ "$live" = 1 ]; then

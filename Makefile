@@ -1,0 +1,50 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# vhost-zc. The two commands (README.md):
+#   make demo    boot a VM with the module and show what it does
+#   make check   every test: core (cargo), module build + lints, VM selftests
+#
+# Building the module for a host:
+#   make KDIR=/lib/modules/$(uname -r)/build      (kernel tree with Rust metadata)
+#   make                                          (KDIR defaults as below)
+# Kbuild reads ./Kbuild, not this file, when it descends into this directory.
+
+KREL := $(shell . tools/buildroot/versions.env && echo $$KREL)
+RUNNING_BUILD := /lib/modules/$(shell uname -r)/build
+
+.PHONY: all modules check demo clean rust-metadata core-test
+
+all: modules
+
+# With no KDIR: the running kernel's tree if it carries the Rust metadata a
+# Rust module needs, else the harness's stock $(KREL) tree in the build root.
+modules:
+ifneq ($(KDIR),)
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+else
+	@if [ -f $(RUNNING_BUILD)/rust/libkernel.rmeta ]; then \
+		echo "building against the running kernel: $(RUNNING_BUILD)"; \
+		$(MAKE) -C $(RUNNING_BUILD) M=$(CURDIR) modules; \
+	else \
+		echo "no KDIR, and $(RUNNING_BUILD) has no Rust metadata: building against the harness's stock $(KREL) tree (tools/buildroot)"; \
+		tools/buildroot/build-module.sh stock; \
+	fi
+endif
+
+check:
+	tools/testing/check.sh
+
+demo:
+	tools/testing/demo.sh
+
+core-test:
+	cd rust/vzc_core && cargo test
+
+# Rust metadata for Debian's $(KREL) headers: unpack into
+# /usr/src/linux-headers-$(KREL) on a host to build with KDIR pointing there.
+rust-metadata:
+	tools/buildroot/rust-metadata.sh
+
+clean:
+	rm -rf build
+	cd rust/vzc_core && cargo clean

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# `make check`: every test of the project, in order of cost.
+#   1. core crate (userspace): rustfmt, clippy, cargo test
+#   2. source hygiene: SPDX lines, unsafe only in rust/glue, no `crate::` in the core
+#   3. module: rustfmt (kernel style), build against the stock kernel and,
+#      with the kernel's clippy (CLIPPY=1), against the debug kernel
+#   4. the VM judge against recorded good and bad console logs
+#   5. VM selftests on the stock Debian kernel and on the debug kernel
+# Prints a result line per check and ends with "N passed, N failed".
+# Env: VZC_SKIP_VM=1 skips step 5 (quick local loop; CI never sets it).
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tools/buildroot/common.sh"
+cd "$top"
+mkdir -p build/logs
+passed=0 failed=0 failures=()
+
+ok() { echo "PASS $1"; passed=$((passed + ${2:-1})); }
+ko() { echo "FAIL $1"; failed=$((failed + 1)); failures+=("$1"); }
+# check NAME CMD...: run CMD with its output in build/logs/NAME.log, shown on failure.
+check() {
+	local name=$1; shift
+	local logf="build/logs/${name//\//_}.log" t0=$(date +%s)
+	log "check $name"
+	if "$@" >"$logf" 2>&1; then
+		ok "$name ($(( $(date +%s) - t0 ))s)"
+	else
+		tail -n 40 "$logf" | sed 's/^/    /'
+		ko "$name (log: $logf)"
+	fi
+}
+
+# --- 1. core crate in userspace ---
+export CARGO_TERM_COLOR=never
+check core/rustfmt sh -c 'cd rust/vzc_core && cargo fmt --check'
+check core/clippy sh -c 'cd rust/vzc_core && cargo clippy --all-targets --locked -- -D warnings'
+log "check core/cargo-test"
+if (cd rust/vzc_core && cargo test --locked) >build/logs/core_cargo-test.log 2>&1; then
+	n=$(awk '/^test result:/ {s += $4} END {print s + 0}' build/logs/core_cargo-test.log)
+	ok "core/cargo-test ($n tests)" "$n"
+else
+	grep -E '^(test .* FAILED|failures:|---- )' build/logs/core_cargo-test.log | head -n 40 | sed 's/^/    /'
+	ko "core/cargo-test (log: build/logs/core_cargo-test.log)"
+fi
+
+# --- 2. source hygiene ---
+check hygiene/spdx sh -c '
+	bad=$(git ls-files "*.rs" "*.c" "*.h" "*.sh" Makefile Kbuild "*.toml" "*.config" "*.env" |
+		while read -r f; do head -n 3 "$f" | grep -q "SPDX-License-Identifier" || echo "$f"; done)
+	[ -z "$bad" ] || { echo "missing SPDX line: $bad"; exit 1; }'
+check hygiene/unsafe-only-in-glue sh -c '
+	if grep -rnE "\bunsafe\b" drivers rust/vzc_core/src; then echo "unsafe outside rust/glue (above)"; exit 1; fi'
+check hygiene/core-relative-paths sh -c '
+	if grep -rn "crate::" rust/vzc_core/src; then echo "the core is a module in the kernel build: no crate:: paths"; exit 1; fi'
+check hygiene/version sh -c '
+	c=$(sed -n "s/^version = \"\(.*\)\"/\1/p" rust/vzc_core/Cargo.toml)
+	grep -q "const VERSION: &CStr = c\"$c\";" drivers/vhost_zc_main.rs || { echo "drivers/vhost_zc_main.rs VERSION != Cargo.toml $c"; exit 1; }'
+
+# --- 3. the module (rustfmt follows every `mod` from the crate root) ---
+check module/rustfmt sh -c "
+	kdir=\$(tools/buildroot/kernel.sh stock) &&
+	rustfmt --check --edition 2021 --config-path \"\$kdir/tree/.rustfmt.toml\" drivers/vhost_zc_main.rs"
+check module/build-stock tools/buildroot/build-module.sh stock
+check module/build-debug-clippy env VZC_MAKE_FLAGS=CLIPPY=1 tools/buildroot/build-module.sh debug
+
+# --- 4. the VM judge, on recorded logs ---
+check harness/parse-log tools/testing/vm/test-parse-log.sh
+
+# --- 5. VM selftests ---
+vm() {
+	local flavor=$1; shift
+	log "VM selftests on the $flavor kernel: $*"
+	local out="build/logs/vm-$flavor.results"
+	tools/testing/vm/run.sh -k "$flavor" "$@" >"$out" 2>"build/logs/vm-$flavor.stderr"
+	cat "build/logs/vm-$flavor.stderr" | grep -v '^\[' | tail -n 20
+	while read -r res name rest; do
+		case $res in
+		PASS) ok "vm/$name" ;;
+		SKIP) echo "SKIP vm/$name" ;;
+		FAIL) ko "vm/$name $rest" ;;
+		*) echo "$res $name $rest" ;;
+		esac
+	done <"$out"
+	grep -q . "$out" || ko "vm/$flavor (no results; see build/logs/vm-$flavor.stderr)"
+}
+if [ "${VZC_SKIP_VM:-0}" != 1 ]; then
+	vm stock module_load_unload sriov_vfs
+	vm debug module_load_unload kunit sriov_vfs
+fi
+
+echo
+[ ${#failures[@]} -eq 0 ] || { echo "failed:"; printf '  %s\n' "${failures[@]}"; }
+log "make check finished"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# The VM judge (parse-log.sh) on recorded console logs: a clean run passes and
+# every kind of bad run (failed test, KASAN, lockdep, kmemleak, a guest that
+# died mid-test) fails and names what failed.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+td=$here/testdata
+bad=0
+expect() { # expect LOG RC PATTERN...: exit status RC and every PATTERN in the output
+	local logf=$1 want=$2; shift 2
+	local out rc
+	out=$("$here/parse-log.sh" t "$td/$logf" 2>&1); rc=$?
+	if [ "$rc" != "$want" ]; then echo "$logf: exit $rc, want $want"; echo "$out"; bad=1; fi
+	for p in "$@"; do
+		grep -qE "$p" <<<"$out" || { echo "$logf: output lacks /$p/:"; echo "$out"; bad=1; }
+	done
+}
+expect good.log 0 '^PASS t/alpha$' '^SKIP t/beta$'
+expect failed-test.log 1 '^PASS t/alpha$' '^FAIL t/broken$'
+expect kasan.log 1 '^FAIL t/kernel-log' 'KASAN: slab-out-of-bounds'
+expect lockdep.log 1 '^FAIL t/kernel-log' 'circular locking'
+expect kmemleak.log 1 '^FAIL t/kernel-log' 'unreferenced object'
+expect died.log 1 '^FAIL t/alpha \(never finished\)' '^FAIL t/vm' 'Kernel panic'
+[ $bad = 0 ] && echo "parse-log: 6 recorded logs judged as expected"
+exit $bad

@@ -99,9 +99,31 @@ EOS
 in_root sh -c "cd $crun/initramfs && find . | cpio -o -H newc --quiet | gzip -1 > $crun/initramfs.cpio.gz"
 
 # --- boot ---
-# TCG: KVM on these hosts is paravirtual (kvm_pvm) and cannot boot a stock
-# kernel (Documentation/testing.rst). -M q35 for PCIe extended config space (SR-IOV).
-qemu=(qemu-system-x86_64 -M q35 -accel tcg -cpu max -m 2048 -smp 2
+# KVM only where a smoke boot of this kernel proves it works: on these hosts
+# /dev/kvm is paravirtual (kvm_pvm) and fails on a stock kernel ("failed to
+# set MSR"). The verdict is cached per kernel; VZC_ACCEL=tcg|kvm overrides.
+accel=${VZC_ACCEL:-}
+verdict="$kdir/accel"
+if [ -z "$accel" ] && [ -f "$verdict" ]; then accel=$(cat "$verdict"); fi
+if [ -z "$accel" ]; then
+	accel=tcg
+	if [ -c /dev/kvm ]; then
+		log "smoke-booting $flavor with -accel kvm (once per kernel)"
+		if in_root timeout 60 qemu-system-x86_64 -M q35 -accel kvm -cpu host -m 1024 -smp 1 \
+			-nographic -no-reboot -kernel "$ckdir/vmlinuz" -initrd "$crun/initramfs.cpio.gz" \
+			-append "console=ttyS0 panic=-1 vzc.smoke" </dev/null 2>&1 | grep -aq VZC-SMOKE-OK; then
+			accel=kvm
+		fi
+	fi
+	log "accelerator for $flavor: $accel"
+	echo "$accel" >"$verdict"
+fi
+case $accel in
+kvm) cpu=host ;;
+*) accel=tcg cpu=max ;;
+esac
+# -M q35 for PCIe extended config space (SR-IOV).
+qemu=(qemu-system-x86_64 -M q35 -accel "$accel" -cpu "$cpu" -m 2048 -smp 2
 	-nographic -no-reboot -kernel "$ckdir/vmlinuz" -initrd "$crun/initramfs.cpio.gz"
 	-append "console=ttyS0 panic=-1 loglevel=7 oops=panic"
 	-netdev user,id=n0,restrict=on

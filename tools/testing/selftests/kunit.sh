@@ -8,6 +8,9 @@
 insmod "$VZC_KO" || fail "insmod failed"
 res=/sys/kernel/debug/kunit/vhost_zc_core/results
 [ -r "$res" ] || { rmmod vhost_zc; fail "no KUnit results for suite vhost_zc_core"; }
+# The suite's debugfs directory goes away with the module: keep a copy.
+cp "$res" /tmp/kunit.results
+res=/tmp/kunit.results
 cat "$res"
 rmmod vhost_zc || fail "rmmod failed"
 # KUnit's KTAP: "ok N case" per case, "not ok" for failures, then a

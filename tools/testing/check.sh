@@ -51,9 +51,12 @@ check hygiene/spdx sh -c '
 		while read -r f; do head -n 3 "$f" | grep -q "SPDX-License-Identifier" || echo "$f"; done)
 	[ -z "$bad" ] || { echo "missing SPDX line: $bad"; exit 1; }'
 check hygiene/unsafe-only-in-glue sh -c '
-	if grep -rnE "\bunsafe\b" drivers rust/vzc_core/src; then echo "unsafe outside rust/glue (above)"; exit 1; fi'
+	# Code lines only: comments may talk about unsafe.
+	if grep -rnE "\bunsafe\b" drivers rust/vzc_core/src | grep -vE "^[^:]+:[0-9]+:\s*//"; then
+		echo "unsafe outside rust/glue (above)"; exit 1
+	fi'
 check hygiene/core-relative-paths sh -c '
-	if grep -rn "crate::" rust/vzc_core/src; then echo "the core is a module in the kernel build: no crate:: paths"; exit 1; fi'
+	if grep -rn "crate::" rust/vzc_core/src | grep -vE "^[^:]+:[0-9]+:\s*//"; then echo "the core is a module in the kernel build: no crate:: paths"; exit 1; fi'
 check hygiene/version sh -c '
 	c=$(sed -n "s/^version = \"\(.*\)\"/\1/p" rust/vzc_core/Cargo.toml)
 	grep -q "const VERSION: &CStr = c\"$c\";" drivers/vhost_zc_main.rs || { echo "drivers/vhost_zc_main.rs VERSION != Cargo.toml $c"; exit 1; }'

@@ -62,6 +62,18 @@ check hygiene/version sh -c '
 	grep -q "const VERSION: &CStr = c\"$c\";" drivers/vhost_zc_main.rs || { echo "drivers/vhost_zc_main.rs VERSION != Cargo.toml $c"; exit 1; }'
 
 # --- 3. the module (rustfmt follows every `mod` from the crate root) ---
+# The cached pieces first, with their progress lines on the terminal (a cold
+# debug kernel takes ~20 min; nobody should stare at a silent screen).
+setup() {
+	local name=$1; shift
+	local t0=$(date +%s)
+	log "setup $name"
+	if "$@" >/dev/null; then ok "$name ($(( $(date +%s) - t0 ))s)"; else ko "$name"; fi
+}
+setup setup/build-root tools/buildroot/mkroot.sh
+setup setup/stock-kernel tools/buildroot/kernel.sh stock
+setup setup/debug-kernel tools/buildroot/kernel.sh debug
+
 check module/rustfmt sh -c "
 	kdir=\$(tools/buildroot/kernel.sh stock) &&
 	rustfmt --check --edition 2021 --config-path \"\$kdir/tree/.rustfmt.toml\" drivers/vhost_zc_main.rs"

@@ -7,6 +7,7 @@
 //!   `no_std` cargo crate under `rust/vzc_core`, tested in userspace too;
 //! - `glue` — safe wrappers over kernel APIs the `kernel` crate lacks; the only
 //!   place with `unsafe`;
+//! - `vhost` — `/dev/vhost-net` (misc minor 238) and its ioctl ABI;
 //! - `kunit` — KUnit suites that run the core inside the kernel.
 
 use kernel::prelude::*;
@@ -22,32 +23,52 @@ mod glue;
 #[cfg(CONFIG_KUNIT)]
 mod kunit;
 
+mod vhost;
+
 module! {
     type: VhostZc,
     name: "vhost_zc",
     authors: ["vhost-zc developers"],
     description: "vhost-net with zero-copy RX through SR-IOV VFs",
     license: "GPL",
+    // What udev and kmod ask for when /dev/vhost-net is opened (as vhost_net).
+    alias: ["char-major-10-238", "devname:vhost-net"],
 }
 
 /// Version shown in `/sys/kernel/vhost_zc/version`; kept equal to
 /// `rust/vzc_core/Cargo.toml` by `make check`.
 const VERSION: &CStr = c"0.1.0";
 
+/// The misc minor of `/dev/vhost-net` (`VHOST_NET_MINOR`).
+const VHOST_NET_MINOR: u32 = kernel::bindings::VHOST_NET_MINOR;
+
+#[pin_data(PinnedDrop)]
 struct VhostZc {
-    _sysfs: glue::sysfs::SysfsRoot,
+    #[pin]
+    vhost_net: glue::miscdev::Registration<vhost::VhostNet>,
+    sysfs: glue::sysfs::SysfsRoot,
 }
 
-impl kernel::Module for VhostZc {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
-        let sysfs = glue::sysfs::SysfsRoot::new(VERSION)?;
-        pr_info!("{} loaded\n", VERSION.to_str().unwrap_or("?"));
-        Ok(Self { _sysfs: sysfs })
+impl kernel::InPlaceModule for VhostZc {
+    fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            sysfs: glue::sysfs::SysfsRoot::new(VERSION)?,
+            vhost_net <- glue::miscdev::Registration::register(
+                c"vhost-net",
+                VHOST_NET_MINOR,
+                c"minor 238 is taken: unload vhost_net (and blacklist it) to use vhost_zc",
+            ),
+        })
+        .pin_chain(|_| {
+            pr_info!("{} loaded\n", VERSION.to_str().unwrap_or("?"));
+            Ok(())
+        })
     }
 }
 
-impl Drop for VhostZc {
-    fn drop(&mut self) {
+#[pinned_drop]
+impl PinnedDrop for VhostZc {
+    fn drop(self: Pin<&mut Self>) {
         pr_info!("unloaded\n");
     }
 }

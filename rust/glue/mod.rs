@@ -5,5 +5,8 @@
 //! Every `unsafe` block of the module lives under this directory; the rest of
 //! the module (drivers/) is safe Rust.
 
+pub(crate) mod eventfd;
 mod ffi;
+pub(crate) mod miscdev;
 pub(crate) mod sysfs;
+pub(crate) mod user;

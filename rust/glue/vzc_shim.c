@@ -6,6 +6,7 @@
 #include <linux/err.h>
 #include <linux/kobject.h>
 #include <linux/sysfs.h>
+#include <linux/uaccess.h>
 
 #include "vzc_shim.h"
 
@@ -49,4 +50,9 @@ void vzc_sysfs_destroy(struct kobject *kobj)
 {
 	sysfs_remove_group(kobj, &vzc_group);
 	kobject_put(kobj);
+}
+
+unsigned long vzc_clear_user(void __user *to, unsigned long n)
+{
+	return clear_user(to, n);
 }

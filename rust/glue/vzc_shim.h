@@ -17,4 +17,7 @@
 struct kobject *vzc_sysfs_create(const char *version);
 void vzc_sysfs_destroy(struct kobject *kobj);
 
+/* clear_user(): zero @n bytes at user address @to; returns bytes not cleared. */
+unsigned long vzc_clear_user(void __user *to, unsigned long n);
+
 #endif /* VZC_SHIM_H */

@@ -22,5 +22,6 @@ expect kasan.log 1 '^FAIL t/kernel-log' 'KASAN: slab-out-of-bounds'
 expect lockdep.log 1 '^FAIL t/kernel-log' 'circular locking'
 expect kmemleak.log 1 '^FAIL t/kernel-log' 'unreferenced object'
 expect died.log 1 '^FAIL t/alpha \(never finished\)' '^FAIL t/vm' 'Kernel panic'
-[ $bad = 0 ] && echo "parse-log: 6 recorded logs judged as expected"
+expect boot-note.log 0 '^PASS t/alpha$' '^NOTE t/boot' 'wild-memory-access'
+[ $bad = 0 ] && echo "parse-log: 7 recorded logs judged as expected"
 exit $bad

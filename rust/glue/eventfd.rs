@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+//! eventfd contexts and files, as vhost uses them for call/err/log (signalled
+//! by the device) and kick (polled by the device).
+
+use kernel::{bindings, error::from_err_ptr, prelude::*};
+
+/// A reference on an eventfd context (`eventfd_ctx_fdget`); put on drop.
+///
+/// # Invariants
+///
+/// `ctx` is a valid eventfd context on which this object holds a reference.
+pub(crate) struct EventfdCtx {
+    ctx: *mut bindings::eventfd_ctx,
+}
+
+// SAFETY: eventfd contexts are reference counted and `eventfd_signal_mask`
+// may be called from any thread.
+unsafe impl Send for EventfdCtx {}
+// SAFETY: see `Send`; signalling takes the context's own lock.
+unsafe impl Sync for EventfdCtx {}
+
+impl EventfdCtx {
+    /// The context of eventfd `fd`: `EBADF` if `fd` is not open, `EINVAL` if
+    /// it is not an eventfd (as upstream).
+    pub(crate) fn fdget(fd: i32) -> Result<Self> {
+        // SAFETY: any integer may be passed; errors come back as ERR_PTR.
+        let ctx = from_err_ptr(unsafe { bindings::eventfd_ctx_fdget(fd) })?;
+        // INVARIANT: `eventfd_ctx_fdget` returned a referenced context.
+        Ok(Self { ctx })
+    }
+}
+
+impl Drop for EventfdCtx {
+    fn drop(&mut self) {
+        // SAFETY: the reference taken in `fdget` is released exactly once.
+        unsafe { bindings::eventfd_ctx_put(self.ctx) };
+    }
+}
+
+/// A reference on an eventfd's file (`eventfd_fget`), for the kick fd that the
+/// device polls; `fput` on drop.
+///
+/// # Invariants
+///
+/// `file` is an eventfd file on which this object holds a reference.
+pub(crate) struct EventfdFile {
+    file: *mut bindings::file,
+}
+
+// SAFETY: file references may be dropped from any thread.
+unsafe impl Send for EventfdFile {}
+// SAFETY: `&EventfdFile` exposes nothing that mutates the file.
+unsafe impl Sync for EventfdFile {}
+
+impl EventfdFile {
+    /// The file of eventfd `fd`: `EBADF` / `EINVAL` as upstream.
+    pub(crate) fn fget(fd: i32) -> Result<Self> {
+        // SAFETY: any integer may be passed; errors come back as ERR_PTR.
+        let file = from_err_ptr(unsafe { bindings::eventfd_fget(fd) })?;
+        // INVARIANT: `eventfd_fget` returned a referenced eventfd file.
+        Ok(Self { file })
+    }
+}
+
+impl Drop for EventfdFile {
+    fn drop(&mut self) {
+        // SAFETY: the reference taken in `fget` is released exactly once.
+        unsafe { bindings::fput(self.file) };
+    }
+}

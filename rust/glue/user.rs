@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+//! Copying ioctl arguments from and to the calling process.
+
+use kernel::{
+    prelude::*,
+    uaccess::{UserPtr, UserSlice},
+};
+
+/// Copies `N` bytes from user address `addr` (`EFAULT` on a fault).
+pub(crate) fn read_bytes<const N: usize>(addr: usize) -> Result<[u8; N]> {
+    let mut b = [0u8; N];
+    UserSlice::new(UserPtr::from_addr(addr), N)
+        .reader()
+        .read_slice(&mut b)?;
+    Ok(b)
+}
+
+/// Copies `data` to user address `addr` (`EFAULT` on a fault).
+pub(crate) fn write_bytes(addr: usize, data: &[u8]) -> Result {
+    UserSlice::new(UserPtr::from_addr(addr), data.len())
+        .writer()
+        .write_slice(data)
+}
+
+/// Zeroes `len` bytes at user address `addr` (`clear_user`; `EFAULT` if any
+/// byte cannot be written). Huge lengths fail fast on `access_ok`.
+pub(crate) fn clear(addr: usize, len: u64) -> Result {
+    let len = usize::try_from(len).map_err(|_| EFAULT)?;
+    // SAFETY: `clear_user` checks the range with `access_ok` and handles
+    // faults; any address and length may be passed.
+    let left = unsafe { super::ffi::vzc_clear_user(addr as *mut kernel::ffi::c_void, len) };
+    if left != 0 {
+        return Err(EFAULT);
+    }
+    Ok(())
+}

@@ -22,9 +22,12 @@
 //! `alloc`/`std`, and has no dependencies.
 
 mod chain;
+pub mod dirty;
 mod error;
 mod mem;
+pub mod net;
 mod ring;
+pub mod split;
 pub mod vhost;
 
 // The flat re-exports are the public API. When these sources are a private

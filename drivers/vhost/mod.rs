@@ -6,6 +6,8 @@
 //! `drivers/vhost/net.c` + `vhost.c`); argument decoding and validation live in
 //! the core (`vzc_core::vhost`) so they are tested in userspace.
 
+mod datapath;
 mod net;
+mod ring;
 
 pub(crate) use net::VhostNet;

@@ -4,9 +4,10 @@
 //!
 //! The ioctls are checked in the order upstream checks them, so a VMM sees the
 //! same errno for the same mistake (Documentation/vhost.rst has the table).
-//! The data path (worker, tap backend) is not attached yet: see
-//! `VHOST_NET_SET_BACKEND` below.
+//! `VHOST_SET_OWNER` starts the worker (a thread of the owner); kicks and the
+//! tap's readiness queue work to it; `datapath.rs` moves the packets.
 
+use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::{
     fs::File,
     iov::{IovIterDest, IovIterSource},
@@ -16,31 +17,76 @@ use kernel::{
     sync::{aref::ARef, poll::PollCondVar, poll::PollTable, Arc, ArcBorrow, Mutex},
 };
 
+use super::datapath::{self, Broken, Counts, Outcome, RingState, Scratch};
+use super::ring::{self, Guest, Log, Notifier};
 use crate::glue::{
     eventfd::{EventfdCtx, EventfdFile},
     miscdev::FileOps,
+    poll::{Polled, Wake, EPOLLIN, EPOLLOUT},
+    socket::TapSocket,
     user,
+    worker::{self, Task, TaskRef, Work},
 };
 use crate::vzc_core::{
+    net::HeaderSplit,
+    split::used as used_off,
     vhost::{self as abi, VringAddr, VringFile, VringState},
-    MemRegion, MemTable,
+    MemRegion, MemTable, QueueSize,
 };
+
+/// Ring indices of a vhost-net device.
+const RX: usize = 0;
+const TX: usize = 1;
+
+/// Where kicks and socket readiness land: a bit per ring for the worker and
+/// the worker's wake-up. Separate from `VhostNet` so the polls can hold it
+/// without a reference cycle through the device state.
+#[derive(Default)]
+struct Kicker {
+    pending: AtomicU32,
+    task: TaskRef,
+}
+
+impl Wake for Kicker {
+    fn wake(&self, ring: u32) {
+        self.pending.fetch_or(1 << ring, Ordering::AcqRel);
+        self.task.wake();
+    }
+}
 
 /// Turns an ABI errno from the core into a kernel `Error`.
 fn err(e: i32) -> Error {
     Error::from_errno(-e)
 }
 
-/// One virtqueue's configuration, as set by the `VHOST_*_VRING_*` ioctls.
+/// One virtqueue: its configuration (the `VHOST_*_VRING_*` ioctls) and its
+/// data-path state.
 #[derive(Default)]
 struct Vring {
     num: u16,
     addr: VringAddr,
     last_avail_idx: u16,
-    kick: Option<EventfdFile>,
+    last_used_idx: u16,
+    kick: Option<Polled<EventfdFile, Kicker>>,
     call: Option<EventfdCtx>,
     err: Option<EventfdCtx>,
     busyloop_timeout: u32,
+    backend: Option<Polled<TapSocket, Kicker>>,
+    notifier: Notifier,
+    /// The guest broke this ring; it stays stopped until reconfigured.
+    broken: bool,
+}
+
+impl Vring {
+    /// Stops listening to the kick and the socket (before the worker stops).
+    fn stop_polls(&mut self) {
+        if let Some(k) = &mut self.kick {
+            k.stop();
+        }
+        if let Some(b) = &mut self.backend {
+            b.stop();
+        }
+    }
 }
 
 /// Device state, all under `VhostNet::dev` (upstream's `dev->mutex`).
@@ -56,6 +102,9 @@ struct Dev {
     log_base: u64,
     log_ctx: Option<EventfdCtx>,
     vqs: [Vring; abi::VHOST_NET_VQ_MAX as usize],
+    /// The worker, from `VHOST_SET_OWNER` on.
+    worker: Option<Task<VhostNet>>,
+    scratch: Option<Scratch>,
 }
 
 impl Dev {
@@ -69,6 +118,8 @@ impl Dev {
             log_base: 0,
             log_ctx: None,
             vqs: Default::default(),
+            worker: None,
+            scratch: None,
         }
     }
 
@@ -82,11 +133,93 @@ impl Dev {
     }
 
     /// `vhost_dev_cleanup` + `vhost_dev_reset_owner`: everything the owner set
-    /// up goes; the fork mode stays (it is set before an owner exists).
+    /// up goes; the fork mode stays (it is set before an owner exists). The
+    /// worker must have been taken out and stopped already.
     fn reset(&mut self) {
         let fork_owner = self.fork_owner;
         *self = Self::new();
         self.fork_owner = fork_owner;
+    }
+
+    /// Stops all polls and takes the worker out, to be stopped without the
+    /// lock held (it may be waiting for it).
+    fn take_worker(&mut self) -> Option<Task<VhostNet>> {
+        for vq in &mut self.vqs {
+            vq.stop_polls();
+        }
+        self.worker.take()
+    }
+
+    /// Runs ring `q` once; returns whether work is left (weight exhausted).
+    fn process(&mut self, q: usize) -> bool {
+        let features = self.acked_features;
+        let log_base = self.log_base;
+        let Ok(mem) = MemTable::new(&self.mem) else {
+            return false;
+        };
+        let Some(scratch) = self.scratch.as_mut() else {
+            return false;
+        };
+        let vq = &mut self.vqs[q];
+        if vq.broken || vq.num == 0 {
+            return false;
+        }
+        let Some(backend) = vq.backend.as_ref() else {
+            return false;
+        };
+        let Ok(size) = QueueSize::new(vq.num.into()) else {
+            return false;
+        };
+        let g = Guest { mem };
+        let log = (features & (1 << abi::VHOST_F_LOG_ALL) != 0).then(|| Log {
+            base: log_base,
+            gpa_end: ring::gpa_end(&g.mem),
+        });
+        let mut rs = RingState {
+            size,
+            desc: vq.addr.desc,
+            avail: vq.addr.avail,
+            used: vq.addr.used,
+            log_used: vq.addr.log_used.then_some(vq.addr.log_guest),
+            last_avail_idx: &mut vq.last_avail_idx,
+            last_used_idx: &mut vq.last_used_idx,
+            notifier: &mut vq.notifier,
+            event_idx: features & (1 << abi::VIRTIO_RING_F_EVENT_IDX) != 0,
+            log,
+        };
+        let hs = HeaderSplit::from_features(features);
+        let mut c = Counts::default();
+        let r = if q == TX {
+            datapath::handle_tx(&mut rs, &g, backend.file(), hs, scratch, &mut c)
+        } else {
+            datapath::handle_rx(&mut rs, &g, backend.file(), hs, scratch, &mut c)
+        };
+        if c.signalled {
+            if let Some(call) = &vq.call {
+                call.signal();
+            }
+        }
+        match r {
+            Ok(Outcome::More) => true,
+            Ok(Outcome::Idle) => false,
+            Err(why) => {
+                vq.broken_by(q, why);
+                false
+            }
+        }
+    }
+}
+
+impl Vring {
+    /// The guest broke the ring: stop it, tell the VMM (err eventfd) and log
+    /// once (the flag keeps a hostile guest from flooding the log).
+    fn broken_by(&mut self, q: usize, why: Broken) {
+        self.broken = true;
+        if let Some(e) = &self.err {
+            e.signal();
+        }
+        let name = if q == TX { "TX" } else { "RX" };
+        pr_warn!("{} ring stopped: guest error {:?}\n", name, why);
     }
 }
 
@@ -98,6 +231,8 @@ pub(crate) struct VhostNet {
     /// Readers and pollers of the IOTLB message channel (upstream `dev->wait`).
     #[pin]
     msg_wait: PollCondVar,
+    /// Kicks and socket readiness, for the worker.
+    kicker: Arc<Kicker>,
 }
 
 fn read_u64(arg: usize) -> Result<u64> {
@@ -109,6 +244,16 @@ fn write_u64(arg: usize, v: u64) -> Result {
 }
 
 impl VhostNet {
+    /// Polls `file` for ring `q` (`mask`: kicks, socket readiness).
+    fn poll<F: crate::glue::poll::PollFile>(
+        &self,
+        q: usize,
+        mask: u32,
+        file: F,
+    ) -> Result<Polled<F, Kicker>> {
+        Polled::new(file, self.kicker.clone(), q as u32, mask)
+    }
+
     fn set_features(&self, f: u64) -> Result {
         let f = abi::features(f, abi::VHOST_ZC_FEATURES).map_err(err)?;
         self.dev.lock().acked_features = f;
@@ -158,6 +303,30 @@ impl VhostNet {
         self.set_features(words[0])
     }
 
+    /// `VHOST_NET_SET_BACKEND` after the owner and index checks: attach the
+    /// tap `fd` to ring `q` (or detach with -1), as upstream
+    /// `vhost_net_set_backend` + `vhost_vq_init_access`.
+    fn set_backend(&self, dev: &mut Dev, q: usize, fd: i32) -> Result {
+        let vq = &mut dev.vqs[q];
+        if fd == -1 {
+            vq.backend = None;
+            return Ok(());
+        }
+        let sock = TapSocket::get(fd)?;
+        // The used ring must be writable and its index readable: the ring
+        // continues from where the guest's used index is.
+        ring::put_u16(vq.addr.used, used_off::FLAGS, 0)?;
+        let used_idx = ring::get_u16(vq.addr.used, used_off::IDX)?;
+        let mask = if q == TX { EPOLLOUT } else { EPOLLIN };
+        vq.last_used_idx = used_idx;
+        vq.notifier.reset();
+        vq.broken = false;
+        // Polling starts with a wake-up if the tap is ready (TX: writable),
+        // which runs the ring once; the old backend stops as it is dropped.
+        vq.backend = Some(self.poll(q, mask, sock)?);
+        Ok(())
+    }
+
     fn set_mem_table(dev: &mut Dev, arg: usize) -> Result {
         let hdr = user::read_bytes::<{ abi::MEM_HEADER_SIZE }>(arg)?;
         let n = abi::mem_header(&hdr, abi::DEFAULT_MAX_MEM_REGIONS).map_err(err)?;
@@ -175,7 +344,7 @@ impl VhostNet {
     }
 
     /// `vhost_dev_ioctl` after the owner check, then `vhost_vring_ioctl`.
-    fn dev_ioctl(dev: &mut Dev, cmd: u32, arg: usize) -> Result<isize> {
+    fn dev_ioctl(&self, dev: &mut Dev, cmd: u32, arg: usize) -> Result<isize> {
         match cmd {
             abi::VHOST_SET_MEM_TABLE => Self::set_mem_table(dev, arg)?,
             abi::VHOST_SET_LOG_BASE => dev.log_base = read_u64(arg)?,
@@ -187,27 +356,38 @@ impl VhostNet {
                     Some(EventfdCtx::fdget(fd)?)
                 };
             }
-            _ => return Self::vring_ioctl(dev, cmd, arg),
+            _ => return self.vring_ioctl(dev, cmd, arg),
         }
         Ok(0)
     }
 
-    fn vring_ioctl(dev: &mut Dev, cmd: u32, arg: usize) -> Result<isize> {
+    fn vring_ioctl(&self, dev: &mut Dev, cmd: u32, arg: usize) -> Result<isize> {
         // Every vring ioctl starts with the ring index; so does the rejection
         // of unknown commands (upstream reads it before saying ENOIOCTLCMD).
         let index = u32::from_le_bytes(user::read_bytes::<4>(arg)?);
-        let vq = &mut dev.vqs[abi::vring_index(index).map_err(err)?];
+        let q = abi::vring_index(index).map_err(err)?;
+        let vq = &mut dev.vqs[q];
         match cmd {
             abi::VHOST_SET_VRING_NUM => {
+                // Not while the ring runs (upstream checks before copying).
+                if vq.backend.is_some() {
+                    return Err(EBUSY);
+                }
                 let s = VringState::from_bytes(&user::read_bytes(arg)?);
                 vq.num = abi::vring_num(s.num).map_err(err)?;
+                vq.broken = false;
             }
             abi::VHOST_SET_VRING_ADDR => {
                 vq.addr = VringAddr::from_bytes(&user::read_bytes(arg)?).map_err(err)?;
+                vq.broken = false;
             }
             abi::VHOST_SET_VRING_BASE => {
+                if vq.backend.is_some() {
+                    return Err(EBUSY);
+                }
                 let s = VringState::from_bytes(&user::read_bytes(arg)?);
                 vq.last_avail_idx = abi::vring_base(s.num).map_err(err)?;
+                vq.broken = false;
             }
             abi::VHOST_GET_VRING_BASE => {
                 let s = VringState {
@@ -218,11 +398,13 @@ impl VhostNet {
             }
             abi::VHOST_SET_VRING_KICK => {
                 let f = VringFile::from_bytes(&user::read_bytes(arg)?);
-                vq.kick = if f.fd == -1 {
+                let kick = if f.fd == -1 {
                     None
                 } else {
-                    Some(EventfdFile::fget(f.fd)?)
+                    Some(self.poll(q, EPOLLIN, EventfdFile::fget(f.fd)?)?)
                 };
+                // The old kick (if any) stops being polled as it is dropped.
+                vq.kick = kick;
             }
             abi::VHOST_SET_VRING_CALL | abi::VHOST_SET_VRING_ERR => {
                 let f = VringFile::from_bytes(&user::read_bytes(arg)?);
@@ -255,21 +437,58 @@ impl VhostNet {
     }
 }
 
+impl Work for VhostNet {
+    fn run(this: ArcBorrow<'_, Self>) -> bool {
+        let bits = this.kicker.pending.swap(0, Ordering::AcqRel);
+        if bits == 0 {
+            return false;
+        }
+        worker::running();
+        let mut again = 0u32;
+        {
+            let mut dev = this.dev.lock();
+            for q in [TX, RX] {
+                if bits & (1 << q) != 0 && dev.process(q) {
+                    again |= 1 << q;
+                }
+            }
+        }
+        // Exhausted weights go round again after the other ring (fairness).
+        if again != 0 {
+            this.kicker.pending.fetch_or(again, Ordering::AcqRel);
+        }
+        true
+    }
+
+    fn killed(_this: ArcBorrow<'_, Self>) {
+        // The owner is dying: its fds are released right after, which stops
+        // and reaps the task (`release`).
+    }
+}
+
 impl FileOps for VhostNet {
     type OwnerModule = crate::VhostZc;
 
     fn open() -> Result<Arc<Self>> {
+        let kicker = Arc::new(Kicker::default(), GFP_KERNEL)?;
         Arc::pin_init(
             pin_init!(Self {
                 dev <- new_mutex!(Dev::new()),
                 msg_wait <- new_poll_condvar!(),
+                kicker,
             }),
             GFP_KERNEL,
         )
     }
 
     fn release(this: Arc<Self>) {
-        // Dropping the state puts every eventfd and the owner's mm.
+        // The worker holds a reference: stop it first (polls before it, so no
+        // wake-up reaches a stopped task), then dropping the state puts every
+        // eventfd, the tap files and the owner's mm.
+        let worker = this.dev.lock().take_worker();
+        if let Some(w) = worker {
+            w.stop(&this.kicker.task);
+        }
         drop(this);
     }
 
@@ -293,23 +512,31 @@ impl FileOps for VhostNet {
                 }
                 let cur = kernel::current!();
                 let mm = cur.mm().and_then(|mm| mm.mmget_not_zero()).ok_or(EINVAL)?;
+                let scratch = Scratch::new()?;
+                // A thread of the caller: it works in the owner's mm.
+                let worker =
+                    Task::start(this.into(), c"vhost-zc", &this.kicker.task).map_err(|_| ENOMEM)?;
+                dev.scratch = Some(scratch);
+                dev.worker = Some(worker);
                 dev.owner = Some(mm);
             }
             abi::VHOST_RESET_OWNER => {
-                let mut dev = this.dev.lock();
-                dev.check_owner()?;
-                dev.reset();
+                let worker = {
+                    let mut dev = this.dev.lock();
+                    dev.check_owner()?;
+                    dev.take_worker()
+                };
+                if let Some(w) = worker {
+                    w.stop(&this.kicker.task);
+                }
+                this.dev.lock().reset();
             }
             abi::VHOST_NET_SET_BACKEND => {
                 let f = VringFile::from_bytes(&user::read_bytes(arg)?);
-                let dev = this.dev.lock();
+                let mut dev = this.dev.lock();
                 dev.check_owner()?;
-                abi::vring_index(f.index).map_err(err)?;
-                // Detaching is always possible: nothing is attached. Attaching
-                // needs the data path (worker + tap), not written yet.
-                if f.fd != -1 {
-                    return Err(EOPNOTSUPP);
-                }
+                let q = abi::vring_index(f.index).map_err(err)?;
+                this.set_backend(&mut dev, q, f.fd)?;
             }
             abi::VHOST_SET_FORK_FROM_OWNER => {
                 let mut dev = this.dev.lock();
@@ -326,7 +553,7 @@ impl FileOps for VhostNet {
             _ => {
                 let mut dev = this.dev.lock();
                 dev.check_owner()?;
-                return Self::dev_ioctl(&mut dev, cmd, arg);
+                return this.dev_ioctl(&mut dev, cmd, arg);
             }
         }
         Ok(0)

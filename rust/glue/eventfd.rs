@@ -29,6 +29,12 @@ impl EventfdCtx {
         // INVARIANT: `eventfd_ctx_fdget` returned a referenced context.
         Ok(Self { ctx })
     }
+
+    /// Adds 1 to the counter and wakes its readers (`eventfd_signal`).
+    pub(crate) fn signal(&self) {
+        // SAFETY: `ctx` is valid by the type invariant.
+        unsafe { bindings::eventfd_signal_mask(self.ctx, 0) };
+    }
 }
 
 impl Drop for EventfdCtx {
@@ -60,6 +66,12 @@ impl EventfdFile {
         let file = from_err_ptr(unsafe { bindings::eventfd_fget(fd) })?;
         // INVARIANT: `eventfd_fget` returned a referenced eventfd file.
         Ok(Self { file })
+    }
+}
+
+impl super::poll::PollFile for EventfdFile {
+    fn file_ptr(&self) -> *mut bindings::file {
+        self.file
     }
 }
 

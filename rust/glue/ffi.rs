@@ -3,10 +3,12 @@
 //! Declarations of the C shim (`rust/glue/vzc_shim.{c,h}`). Raw and `unsafe`;
 //! only the safe wrappers in `rust/glue` call them.
 
-use kernel::ffi::{c_char, c_ulong, c_void};
+use kernel::bindings;
+use kernel::ffi::{c_char, c_int, c_uint, c_ulong, c_void};
 
-// `struct kobject` is passed as `c_void`: Rust never looks inside it, and with
-// LOCKDEP off its bindgen type holds an empty struct that `improper_ctypes` rejects.
+// `struct kobject` and `struct file` are passed as `c_void`: Rust never looks
+// inside them here, and with LOCKDEP off their bindgen types hold an empty
+// struct (`lock_class_key`) that `improper_ctypes` rejects.
 extern "C" {
     /// See `vzc_shim.h`.
     pub(crate) fn vzc_sysfs_create(version: *const c_char) -> *mut c_void;
@@ -14,4 +16,52 @@ extern "C" {
     pub(crate) fn vzc_sysfs_destroy(kobj: *mut c_void);
     /// See `vzc_shim.h`.
     pub(crate) fn vzc_clear_user(to: *mut c_void, n: c_ulong) -> c_ulong;
+    /// See `vzc_shim.h`.
+    pub(crate) fn vzc_set_running();
+    /// See `vzc_shim.h`.
+    pub(crate) fn vzc_poll_alloc(
+        mask: c_uint,
+        wake: unsafe extern "C" fn(*mut c_void, c_ulong),
+        data: *mut c_void,
+        token: c_ulong,
+    ) -> *mut c_void;
+    /// See `vzc_shim.h`.
+    pub(crate) fn vzc_poll_start(p: *mut c_void, file: *mut c_void) -> c_int;
+    /// See `vzc_shim.h`.
+    pub(crate) fn vzc_poll_stop(p: *mut c_void);
+    /// See `vzc_shim.h`.
+    pub(crate) fn vzc_poll_free(p: *mut c_void);
+    /// See `vzc_shim.h`.
+    pub(crate) fn vzc_tun_socket_get(fd: c_int, filep: *mut *mut c_void) -> *mut c_void;
+    /// See `vzc_shim.h`.
+    pub(crate) fn vzc_sock_sendmsg(
+        sock: *mut c_void,
+        iov: *const bindings::iovec,
+        nr: usize,
+        len: usize,
+    ) -> c_int;
+    /// See `vzc_shim.h`.
+    pub(crate) fn vzc_sock_recvmsg(
+        sock: *mut c_void,
+        iov: *const bindings::iovec,
+        nr: usize,
+        len: usize,
+    ) -> c_int;
+    /// See `vzc_shim.h`.
+    pub(crate) fn vzc_sock_peek_len(sock: *mut c_void) -> c_int;
+    /// See `vzc_shim.h`.
+    pub(crate) fn vzc_log_set_bit(uaddr: c_ulong, bit: c_uint) -> c_int;
+}
+
+// kernel/vhost_task.c (exported GPL; no bindings for linux/sched/vhost_task.h).
+extern "C" {
+    pub(crate) fn vhost_task_create(
+        f: unsafe extern "C" fn(*mut c_void) -> bool,
+        handle_kill: unsafe extern "C" fn(*mut c_void),
+        arg: *mut c_void,
+        name: *const c_char,
+    ) -> *mut c_void;
+    pub(crate) fn vhost_task_start(vtsk: *mut c_void);
+    pub(crate) fn vhost_task_stop(vtsk: *mut c_void);
+    pub(crate) fn vhost_task_wake(vtsk: *mut c_void);
 }

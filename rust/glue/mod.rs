@@ -8,5 +8,8 @@
 pub(crate) mod eventfd;
 mod ffi;
 pub(crate) mod miscdev;
+pub(crate) mod poll;
+pub(crate) mod socket;
 pub(crate) mod sysfs;
 pub(crate) mod user;
+pub(crate) mod worker;

@@ -16,6 +16,13 @@ pub(crate) fn read_bytes<const N: usize>(addr: usize) -> Result<[u8; N]> {
     Ok(b)
 }
 
+/// Fills `dst` from user address `addr` (`EFAULT` on a fault).
+pub(crate) fn read_into(addr: usize, dst: &mut [u8]) -> Result {
+    UserSlice::new(UserPtr::from_addr(addr), dst.len())
+        .reader()
+        .read_slice(dst)
+}
+
 /// Copies `data` to user address `addr` (`EFAULT` on a fault).
 pub(crate) fn write_bytes(addr: usize, data: &[u8]) -> Result {
     UserSlice::new(UserPtr::from_addr(addr), data.len())
@@ -34,4 +41,12 @@ pub(crate) fn clear(addr: usize, len: u64) -> Result {
         return Err(EFAULT);
     }
     Ok(())
+}
+
+/// Atomically sets bit `bit` (0..8) of the user byte at `addr`: the dirty
+/// log is shared with the VMM and the other queue pairs' workers.
+pub(crate) fn set_bit(addr: u64, bit: u8) -> Result {
+    let addr = usize::try_from(addr).map_err(|_| EFAULT)?;
+    // SAFETY: the shim pins the page with FOLL_WRITE (faults are errors).
+    kernel::error::to_result(unsafe { super::ffi::vzc_log_set_bit(addr, bit.into()) })
 }

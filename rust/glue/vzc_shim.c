@@ -4,9 +4,19 @@
  * inlines); no logic lives here. See rust/glue/ffi.rs for the Rust side.
  */
 #include <linux/err.h>
+#include <linux/file.h>
+#include <linux/highmem.h>
+#include <linux/if_tun.h>
 #include <linux/kobject.h>
+#include <linux/mm.h>
+#include <linux/net.h>
+#include <linux/poll.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/socket.h>
 #include <linux/sysfs.h>
 #include <linux/uaccess.h>
+#include <linux/uio.h>
 
 #include "vzc_shim.h"
 
@@ -55,4 +65,137 @@ void vzc_sysfs_destroy(struct kobject *kobj)
 unsigned long vzc_clear_user(void __user *to, unsigned long n)
 {
 	return clear_user(to, n);
+}
+
+void vzc_set_running(void)
+{
+	__set_current_state(TASK_RUNNING);
+}
+
+struct vzc_poll {
+	poll_table table;
+	wait_queue_head_t *wqh;
+	wait_queue_entry_t wait;
+	__poll_t mask;
+	void (*wake)(void *data, unsigned long token);
+	void *data;
+	unsigned long token;
+};
+
+static void vzc_poll_func(struct file *file, wait_queue_head_t *wqh, poll_table *pt)
+{
+	struct vzc_poll *p = container_of(pt, struct vzc_poll, table);
+
+	p->wqh = wqh;
+	add_wait_queue(wqh, &p->wait);
+}
+
+static int vzc_poll_wakeup(wait_queue_entry_t *wait, unsigned int mode, int sync, void *key)
+{
+	struct vzc_poll *p = container_of(wait, struct vzc_poll, wait);
+
+	if (key_to_poll(key) & p->mask)
+		p->wake(p->data, p->token);
+	return 0;
+}
+
+struct vzc_poll *vzc_poll_alloc(__poll_t mask, void (*wake)(void *data, unsigned long token),
+				void *data, unsigned long token)
+{
+	struct vzc_poll *p = kzalloc(sizeof(*p), GFP_KERNEL);
+
+	if (!p)
+		return NULL;
+	init_poll_funcptr(&p->table, vzc_poll_func);
+	init_waitqueue_func_entry(&p->wait, vzc_poll_wakeup);
+	p->mask = mask;
+	p->wake = wake;
+	p->data = data;
+	p->token = token;
+	return p;
+}
+
+void vzc_poll_stop(struct vzc_poll *p)
+{
+	if (p->wqh) {
+		remove_wait_queue(p->wqh, &p->wait);
+		p->wqh = NULL;
+	}
+}
+
+int vzc_poll_start(struct vzc_poll *p, struct file *file)
+{
+	__poll_t mask;
+
+	if (p->wqh)
+		return 0;
+	mask = vfs_poll(file, &p->table);
+	if (mask)
+		vzc_poll_wakeup(&p->wait, 0, 0, poll_to_key(mask));
+	if (mask & EPOLLERR) {
+		vzc_poll_stop(p);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void vzc_poll_free(struct vzc_poll *p)
+{
+	vzc_poll_stop(p);
+	kfree(p);
+}
+
+struct socket *vzc_tun_socket_get(int fd, struct file **filep)
+{
+	struct file *file = fget(fd);
+	struct socket *sock;
+
+	if (!file)
+		return ERR_PTR(-ENOTSOCK);
+	sock = tun_get_socket(file);
+	if (IS_ERR(sock)) {
+		fput(file);
+		return ERR_PTR(-ENOTSOCK);
+	}
+	*filep = file;
+	return sock;
+}
+
+int vzc_sock_sendmsg(struct socket *sock, const struct iovec *iov, unsigned long nr, size_t len)
+{
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
+
+	iov_iter_init(&msg.msg_iter, ITER_SOURCE, iov, nr, len);
+	return sock->ops->sendmsg(sock, &msg, len);
+}
+
+int vzc_sock_recvmsg(struct socket *sock, const struct iovec *iov, unsigned long nr, size_t len)
+{
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
+
+	iov_iter_init(&msg.msg_iter, ITER_DEST, iov, nr, len);
+	return sock->ops->recvmsg(sock, &msg, len, MSG_DONTWAIT | MSG_TRUNC);
+}
+
+int vzc_sock_peek_len(struct socket *sock)
+{
+	return sock->ops->peek_len ? sock->ops->peek_len(sock) : 0;
+}
+
+int vzc_log_set_bit(unsigned long uaddr, unsigned int bit)
+{
+	struct page *page;
+	void *base;
+	int r;
+
+	r = pin_user_pages_fast(uaddr & PAGE_MASK, 1, FOLL_WRITE, &page);
+	if (r < 0)
+		return r;
+	if (r != 1)
+		return -EFAULT;
+	base = kmap_local_page(page);
+	set_bit(bit + (uaddr & ~PAGE_MASK) * 8, base);
+	kunmap_local(base);
+	unpin_user_pages_dirty_lock(&page, 1, true);
+	return 0;
 }

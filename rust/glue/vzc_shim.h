@@ -20,4 +20,35 @@ void vzc_sysfs_destroy(struct kobject *kobj);
 /* clear_user(): zero @n bytes at user address @to; returns bytes not cleared. */
 unsigned long vzc_clear_user(void __user *to, unsigned long n);
 
+/* __set_current_state(TASK_RUNNING), for a vhost_task fn about to do work. */
+void vzc_set_running(void);
+
+/*
+ * Polling a file from the worker, as upstream vhost_poll: a wait entry on the
+ * file's wait queue whose callback (atomic context) calls @wake(@data, @token) when
+ * an event in @mask arrives. vfs_poll(), init_poll_funcptr() and
+ * init_waitqueue_func_entry() are static inlines.
+ */
+struct vzc_poll;
+struct vzc_poll *vzc_poll_alloc(__poll_t mask, void (*wake)(void *data, unsigned long token),
+				void *data, unsigned long token);
+/* 0, or -EINVAL if the file reports EPOLLERR. @file must outlive the poll. */
+int vzc_poll_start(struct vzc_poll *p, struct file *file);
+void vzc_poll_stop(struct vzc_poll *p);
+void vzc_poll_free(struct vzc_poll *p);
+
+/*
+ * The socket of a tun/tap fd, holding a reference on its file in *@filep
+ * (upstream get_socket(): any failure is -ENOTSOCK).
+ */
+struct socket *vzc_tun_socket_get(int fd, struct file **filep);
+/* sendmsg / recvmsg (MSG_DONTWAIT, +MSG_TRUNC on receive) over user iovecs. */
+int vzc_sock_sendmsg(struct socket *sock, const struct iovec *iov, unsigned long nr, size_t len);
+int vzc_sock_recvmsg(struct socket *sock, const struct iovec *iov, unsigned long nr, size_t len);
+/* Length of the next packet queued on the socket, 0 if none. */
+int vzc_sock_peek_len(struct socket *sock);
+
+/* Atomically set bit @bit of the user byte at @uaddr (upstream set_bit_to_user). */
+int vzc_log_set_bit(unsigned long uaddr, unsigned int bit);
+
 #endif /* VZC_SHIM_H */

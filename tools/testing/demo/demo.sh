@@ -8,7 +8,7 @@ say "kernel $(uname -r) (Debian's own vmlinuz, unmodified)"
 say "module: $(modinfo -F vermagic "$VZC_KO" | sed 's/^/vermagic /')"
 modinfo "$VZC_KO" | grep -E '^(description|license|depends):'
 say "insmod vhost_zc.ko"
-insmod "$VZC_KO" || fail "insmod failed"
+vzc_insmod || fail "insmod failed"
 dmesg | grep vhost_zc | tail -n 3 | sed 's/^/  dmesg| /'
 echo "/sys/kernel/vhost_zc/version: $(cat /sys/kernel/vhost_zc/version)"
 grep vhost_zc /proc/modules

@@ -5,7 +5,7 @@
 . /selftests/lib.sh
 
 [ -d /sys/kernel/debug/kunit ] || skip "kernel has no KUnit (CONFIG_KUNIT)"
-insmod "$VZC_KO" || fail "insmod failed"
+vzc_insmod || fail "insmod failed"
 res=/sys/kernel/debug/kunit/vhost_zc_core/results
 [ -r "$res" ] || { rmmod vhost_zc; fail "no KUnit results for suite vhost_zc_core"; }
 # The suite's debugfs directory goes away with the module: keep a copy.

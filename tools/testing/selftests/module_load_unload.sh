@@ -10,7 +10,7 @@ want=$(modinfo -F vermagic "$VZC_KO" | cut -d' ' -f1)
 i=0
 while [ $i -lt 20 ]; do
 	i=$((i + 1))
-	insmod "$VZC_KO" || fail "insmod #$i failed"
+	vzc_insmod || fail "insmod #$i failed"
 	[ -d /sys/module/vhost_zc ] || fail "no /sys/module/vhost_zc after insmod #$i"
 	v=$(cat /sys/kernel/vhost_zc/version) || fail "no /sys/kernel/vhost_zc/version after insmod #$i"
 	[ "$v" = "0.1.0" ] || fail "version attribute says '$v'"

@@ -13,11 +13,11 @@ modinfo -F alias "$VZC_KO" | grep -qx 'char-major-10-238' || fail "no char-major
 modprobe vhost_net || fail "modprobe vhost_net (the reference) failed"
 echo "--- reference: stock vhost_net"
 $bin --reference || fail "the ABI expectations do not hold for stock vhost_net"
-insmod "$VZC_KO" 2>/dev/null && { rmmod vhost_zc; fail "vhost_zc loaded although vhost_net holds minor 238"; }
+vzc_insmod 2>/dev/null && { rmmod vhost_zc; fail "vhost_zc loaded although vhost_net holds minor 238"; }
 dmesg | tail -n 5 | grep -q 'unload vhost_net' || fail "no log line telling why vhost_zc refused to load"
 modprobe -r vhost_net || fail "modprobe -r vhost_net failed"
 
-insmod "$VZC_KO" || fail "insmod vhost_zc failed"
+vzc_insmod || fail "insmod vhost_zc failed"
 echo "--- vhost_zc"
 $bin; rc=$?
 rmmod vhost_zc || fail "rmmod vhost_zc failed"

@@ -1,0 +1,446 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+//! The copy data path between a split ring and the tap socket (upstream
+//! `handle_tx` / `handle_rx` of drivers/vhost/net.c, without zero-copy TX
+//! and XDP batching).
+//!
+//! Per packet: read the avail index and head (guest values, validated by the
+//! core), walk the chain (`vzc_core::DescChain`: bounds, loops, indirect),
+//! turn its segments into user iovecs through the memory table, move the
+//! packet with one sendmsg/recvmsg, write the used element. The used index is
+//! published and the guest signalled once per batch. Nothing allocates.
+
+use core::sync::atomic::{fence, Ordering};
+use kernel::prelude::*;
+
+use super::ring::{self, avail, used, Guest, Log, UserDescTable};
+use crate::glue::socket::{iovec, IoVec, TapSocket};
+use crate::vzc_core::{
+    avail_pending,
+    net::{plan_rx, HeaderSplit, RxChain, RxPlan, NUM_BUFFERS_OFF, UIO_MAXIOV},
+    split::{used_elem, Notifier},
+    DescChain, QueueSize, Segment,
+};
+
+/// Packets per run before yielding to the other queue (`VHOST_NET_PKT_WEIGHT`).
+const PKT_WEIGHT: usize = 256;
+/// Bytes per run before yielding (`VHOST_NET_WEIGHT`).
+const BYTE_WEIGHT: usize = 0x80000;
+
+/// Why a queue stops working: the guest broke the ring.
+#[derive(Debug, Clone, Copy)]
+#[expect(
+    dead_code,
+    reason = "the fields are read through Debug, in the log line"
+)]
+pub(super) enum Broken {
+    /// The avail index moved by more than the ring size.
+    AvailJump,
+    /// A head index is not below the ring size.
+    BadHead(u16),
+    /// The descriptor chain is malformed (loop, bounds, indirect rules …).
+    Chain(crate::vzc_core::Error),
+    /// A TX chain has device-writable buffers, or an RX chain readable ones.
+    Direction,
+    /// A TX packet is shorter than the header vhost must strip.
+    ShortHeader,
+    /// More iovecs than `UIO_MAXIOV` for one packet.
+    TooManyIovecs,
+    /// The rings are not readable/writable (fault on a ring address).
+    RingFault,
+    /// The dirty log could not be written.
+    Log,
+}
+
+/// What a run did.
+pub(super) enum Outcome {
+    /// The queue is drained (or waits for the guest / the socket).
+    Idle,
+    /// The weight ran out with work left: run again after the other queue.
+    More,
+}
+
+/// Per-device scratch space, allocated once (`UIO_MAXIOV` entries each).
+pub(super) struct Scratch {
+    segs: KVec<Segment>,
+    iov: KVec<IoVec>,
+    heads: KVec<(u16, u32)>,
+}
+
+impl Scratch {
+    pub(super) fn new() -> Result<Self> {
+        Ok(Self {
+            segs: KVec::from_elem(Segment::default(), UIO_MAXIOV, GFP_KERNEL)?,
+            iov: KVec::with_capacity(UIO_MAXIOV, GFP_KERNEL)?,
+            heads: KVec::with_capacity(UIO_MAXIOV, GFP_KERNEL)?,
+        })
+    }
+}
+
+/// The ring state the data path reads and advances.
+pub(super) struct RingState<'a> {
+    pub(super) size: QueueSize,
+    pub(super) desc: u64,
+    pub(super) avail: u64,
+    pub(super) used: u64,
+    /// Guest address of the used ring, when its writes are logged.
+    pub(super) log_used: Option<u64>,
+    pub(super) last_avail_idx: &'a mut u16,
+    pub(super) last_used_idx: &'a mut u16,
+    pub(super) notifier: &'a mut Notifier,
+    pub(super) event_idx: bool,
+    pub(super) log: Option<Log>,
+}
+
+/// What a run did that the caller acts on.
+#[derive(Default, Clone, Copy)]
+pub(super) struct Counts {
+    /// The guest must be signalled (call eventfd).
+    pub(super) signalled: bool,
+}
+
+impl RingState<'_> {
+    fn fault<T>(r: Result<T>) -> Result<T, Broken> {
+        r.map_err(|_| Broken::RingFault)
+    }
+
+    fn log_used_write(&self, off: u64, len: u64) -> Result<(), Broken> {
+        if let (Some(log), Some(gpa)) = (self.log, self.log_used) {
+            let at = gpa.checked_add(off).ok_or(Broken::Log)?;
+            log.write(at, len).map_err(|_| Broken::Log)?;
+        }
+        Ok(())
+    }
+
+    /// Buffers the guest made available and we have not taken.
+    fn pending(&self) -> Result<u16, Broken> {
+        let idx = Self::fault(ring::get_u16(self.avail, avail::IDX))?;
+        let n =
+            avail_pending(self.size, *self.last_avail_idx, idx).map_err(|_| Broken::AvailJump)?;
+        // Ring entries are read after the index that published them.
+        fence(Ordering::Acquire);
+        Ok(n)
+    }
+
+    /// The head at avail position `pos`, validated against the ring size.
+    fn head_at(&self, pos: u16) -> Result<u16, Broken> {
+        let off = avail::ring(self.size.slot(pos));
+        let head = Self::fault(ring::get_u16(self.avail, off))?;
+        if head >= self.size.get() {
+            return Err(Broken::BadHead(head));
+        }
+        Ok(head)
+    }
+
+    /// Asks the guest to kick for the next buffer and checks, after a full
+    /// barrier, that none slipped in meanwhile (upstream `vhost_enable_notify`).
+    fn enable_notify(&mut self) -> Result<bool, Broken> {
+        if self.event_idx {
+            let off = used::avail_event(self.size);
+            Self::fault(ring::put_u16(self.used, off, *self.last_avail_idx))?;
+            self.log_used_write(off, 2)?;
+        }
+        fence(Ordering::SeqCst);
+        Ok(self.pending()? != 0)
+    }
+
+    /// Writes a used element at the next used slot.
+    fn add_used(&mut self, id: u16, len: u32) -> Result<(), Broken> {
+        let off = used::ring(self.size.slot(*self.last_used_idx));
+        Self::fault(ring::put(self.used, off, &used_elem(id, len)))?;
+        self.log_used_write(off, 8)?;
+        *self.last_used_idx = self.last_used_idx.wrapping_add(1);
+        Ok(())
+    }
+
+    /// Publishes the used index (after the elements) and says whether to
+    /// signal the guest.
+    fn publish(&mut self) -> Result<bool, Broken> {
+        fence(Ordering::Release);
+        Self::fault(ring::put_u16(self.used, used::IDX, *self.last_used_idx))?;
+        self.log_used_write(used::IDX, 2)?;
+        fence(Ordering::SeqCst);
+        let (flags, event) = if self.event_idx {
+            let e = Self::fault(ring::get_u16(self.avail, avail::used_event(self.size)))?;
+            (0, e)
+        } else {
+            (Self::fault(ring::get_u16(self.avail, avail::FLAGS))?, 0)
+        };
+        Ok(self
+            .notifier
+            .should_signal(self.event_idx, flags, event, *self.last_used_idx))
+    }
+}
+
+/// Appends iovecs for `len` bytes of segment `seg`, skipping its first `skip`.
+fn push_iov(
+    g: &Guest<'_>,
+    iov: &mut KVec<IoVec>,
+    seg: &Segment,
+    skip: u64,
+    len: u64,
+) -> Result<(), Broken> {
+    if len == 0 {
+        return Ok(());
+    }
+    let gpa = seg.gpa().checked_add(skip).ok_or(Broken::RingFault)?;
+    for piece in g.mem.translate_iter(gpa, len) {
+        let p = piece.map_err(Broken::Chain)?;
+        iov.push_within_capacity(iovec(p.addr(), p.len()))
+            .map_err(|_| Broken::TooManyIovecs)?;
+    }
+    Ok(())
+}
+
+/// Writes `data` at byte `offset` of the buffer formed by `segs` (the
+/// header vhost owns, or `num_buffers`), through the memory table.
+fn write_segs(
+    g: &Guest<'_>,
+    segs: &[Segment],
+    mut offset: u64,
+    mut data: &[u8],
+) -> Result<(), Broken> {
+    for seg in segs {
+        if data.is_empty() {
+            break;
+        }
+        let l = u64::from(seg.len());
+        if offset >= l {
+            offset -= l;
+            continue;
+        }
+        let n = core::cmp::min(l - offset, data.len() as u64);
+        let gpa = seg.gpa() + offset;
+        let mut done = 0usize;
+        for piece in g.mem.translate_iter(gpa, n) {
+            let p = piece.map_err(Broken::Chain)?;
+            let addr = usize::try_from(p.addr()).map_err(|_| Broken::RingFault)?;
+            let k = p.len() as usize;
+            crate::glue::user::write_bytes(addr, &data[done..done + k])
+                .map_err(|_| Broken::RingFault)?;
+            done += k;
+        }
+        data = &data[n as usize..];
+        offset = 0;
+    }
+    if data.is_empty() {
+        Ok(())
+    } else {
+        Err(Broken::ShortHeader)
+    }
+}
+
+/// Guest → tap.
+pub(super) fn handle_tx(
+    r: &mut RingState<'_>,
+    g: &Guest<'_>,
+    sock: &TapSocket,
+    hs: HeaderSplit,
+    s: &mut Scratch,
+    c: &mut Counts,
+) -> Result<Outcome, Broken> {
+    let table = UserDescTable {
+        addr: r.desc,
+        size: r.size,
+    };
+    let mut added = 0usize;
+    let mut outcome = Outcome::Idle;
+    let mut bytes = 0usize;
+    loop {
+        if added >= PKT_WEIGHT || bytes >= BYTE_WEIGHT {
+            outcome = Outcome::More;
+            break;
+        }
+        if r.pending()? == 0 {
+            if r.enable_notify()? {
+                continue;
+            }
+            break;
+        }
+        let head = r.head_at(*r.last_avail_idx)?;
+        let sum = DescChain::new(&table, g, head)
+            .collect_into(&mut s.segs)
+            .map_err(Broken::Chain)?;
+        if sum.writable != 0 {
+            return Err(Broken::Direction);
+        }
+        let total = u64::from(sum.read_bytes);
+        let hlen = hs.vhost_hlen as u64;
+        if total < hlen {
+            return Err(Broken::ShortHeader);
+        }
+        // Gather the chain, minus the header vhost strips (if it owns it).
+        s.iov.clear();
+        let mut skip = hlen;
+        for seg in &s.segs[..sum.readable] {
+            let l = u64::from(seg.len());
+            let k = core::cmp::min(skip, l);
+            skip -= k;
+            push_iov(g, &mut s.iov, seg, k, l - k)?;
+        }
+        let len = (total - hlen) as usize;
+        match sock.send(&s.iov, len) {
+            Ok(_) => {}
+            // The tap is full: leave the buffer for when it drains (the
+            // socket's EPOLLOUT poll requeues us).
+            Err(e) if e == EAGAIN || e == ENOBUFS || e == ENOMEM => break,
+            // Anything else is this packet's fault: drop it, as upstream.
+            Err(_) => {}
+        }
+        *r.last_avail_idx = r.last_avail_idx.wrapping_add(1);
+        r.add_used(head, 0)?;
+        added += 1;
+        bytes += len;
+    }
+    if added > 0 && r.publish()? {
+        c.signalled = true;
+    }
+    Ok(outcome)
+}
+
+/// Tap → guest.
+pub(super) fn handle_rx(
+    r: &mut RingState<'_>,
+    g: &Guest<'_>,
+    sock: &TapSocket,
+    hs: HeaderSplit,
+    s: &mut Scratch,
+    c: &mut Counts,
+) -> Result<Outcome, Broken> {
+    let table = UserDescTable {
+        addr: r.desc,
+        size: r.size,
+    };
+    let quota = if hs.mergeable { UIO_MAXIOV } else { 1 };
+    let mut added = 0usize;
+    let mut bytes = 0usize;
+    let mut outcome = Outcome::Idle;
+    loop {
+        if added >= PKT_WEIGHT || bytes >= BYTE_WEIGHT {
+            outcome = Outcome::More;
+            break;
+        }
+        let plen = sock.peek_len();
+        if plen == 0 {
+            break;
+        }
+        let datalen = u32::try_from(plen + hs.vhost_hlen).unwrap_or(u32::MAX);
+
+        // Take chains until the packet fits (the core decides), keeping
+        // their segments back to back in `s.segs`.
+        let mut avail_n = r.pending()?;
+        let mut cursor = *r.last_avail_idx;
+        let mut nsegs = 0usize;
+        let mut fail: Option<Broken> = None;
+        s.heads.clear();
+        let plan = plan_rx(datalen, quota, || {
+            if avail_n == 0 {
+                match r.pending() {
+                    Ok(n) => avail_n = n.wrapping_sub(cursor.wrapping_sub(*r.last_avail_idx)),
+                    Err(e) => {
+                        fail = Some(e);
+                        return None;
+                    }
+                }
+                if avail_n == 0 {
+                    return None;
+                }
+            }
+            let head = match r.head_at(cursor) {
+                Ok(h) => h,
+                Err(e) => {
+                    fail = Some(e);
+                    return None;
+                }
+            };
+            let sum = match DescChain::new(&table, g, head).collect_into(&mut s.segs[nsegs..]) {
+                Ok(sum) => sum,
+                Err(e) => {
+                    fail = Some(Broken::Chain(e));
+                    return None;
+                }
+            };
+            if s.heads
+                .push_within_capacity((head, sum.write_bytes))
+                .is_err()
+            {
+                fail = Some(Broken::TooManyIovecs);
+                return None;
+            }
+            nsegs += sum.count();
+            cursor = cursor.wrapping_add(1);
+            avail_n -= 1;
+            Some(RxChain {
+                head,
+                readable: sum.readable,
+                write_bytes: sum.write_bytes,
+            })
+        });
+        if let Some(e) = fail {
+            return Err(e);
+        }
+        let (nheads, last_len) = match plan {
+            RxPlan::Ready { heads, last_len } => (heads, last_len),
+            RxPlan::Wait { .. } => {
+                // Out of buffers: the packet stays queued; a guest kick
+                // brings us back (unless buffers arrived meanwhile).
+                if r.enable_notify()? {
+                    continue;
+                }
+                break;
+            }
+            RxPlan::TooBig { .. } => {
+                // No amount of buffers within quota holds it: drop it.
+                let _ = sock.recv(&[], 0);
+                continue;
+            }
+            RxPlan::BadChain => return Err(Broken::Direction),
+        };
+
+        // Scatter list over the bytes the plan uses, minus the header vhost
+        // writes itself (if it owns it); every written byte is logged.
+        s.iov.clear();
+        let mut left = u64::from(datalen);
+        let mut skip = hs.vhost_hlen as u64;
+        for seg in &s.segs[..nsegs] {
+            if left == 0 {
+                break;
+            }
+            let l = core::cmp::min(u64::from(seg.len()), left);
+            let k = core::cmp::min(skip, l);
+            push_iov(g, &mut s.iov, seg, k, l - k)?;
+            if let Some(log) = r.log {
+                log.write(seg.gpa(), l).map_err(|_| Broken::Log)?;
+            }
+            skip -= k;
+            left -= l;
+        }
+        match sock.recv(&s.iov, plen) {
+            Ok(n) if n == plen => {}
+            // Raced with another reader or the packet changed: the buffers
+            // were not consumed; go on, as upstream.
+            _ => continue,
+        }
+        let segs = &s.segs[..nsegs];
+        if hs.vhost_hlen > 0 {
+            // vhost owns the header: a plain one (no offloads).
+            let hdr = [0u8; crate::vzc_core::net::HDR_MRG_LEN];
+            write_segs(g, segs, 0, &hdr[..hs.vhost_hlen])?;
+        }
+        if hs.mergeable {
+            let n = nheads as u16;
+            write_segs(g, segs, NUM_BUFFERS_OFF as u64, &n.to_le_bytes())?;
+        }
+        for (i, &(head, wbytes)) in s.heads[..nheads].iter().enumerate() {
+            let len = if i + 1 == nheads { last_len } else { wbytes };
+            r.add_used(head, len)?;
+        }
+        *r.last_avail_idx = r.last_avail_idx.wrapping_add(nheads as u16);
+        added += nheads;
+        bytes += plen;
+    }
+    if added > 0 && r.publish()? {
+        c.signalled = true;
+    }
+    Ok(outcome)
+}

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+//! Guest memory and split-ring access for the worker.
+//!
+//! The worker is a thread of the owner, so guest memory is the owner's user
+//! memory: every access is a fault-checked user copy, and every address comes
+//! from the memory table (`vzc_core::MemTable`) or from the ring addresses
+//! userspace set. Whatever the guest wrote is parsed by the core first.
+
+use kernel::prelude::*;
+
+use crate::glue::user;
+use crate::vzc_core::{
+    self as core_, dirty, split, DescTable, Descriptor, Error as RingError, GuestMemory, MemTable,
+    QueueSize, DESC_SIZE,
+};
+
+/// Guest memory as the owner's user memory, through the memory table.
+pub(super) struct Guest<'a> {
+    pub(super) mem: MemTable<'a>,
+}
+
+impl GuestMemory for Guest<'_> {
+    fn read_obj(&self, gpa: u64, buf: &mut [u8]) -> Result<(), RingError> {
+        let mut done = 0usize;
+        for piece in self.mem.translate_iter(gpa, buf.len() as u64) {
+            let piece = piece?;
+            let n = piece.len() as usize;
+            let addr = usize::try_from(piece.addr()).map_err(|_| RingError::Fault)?;
+            let dst = buf.get_mut(done..done + n).ok_or(RingError::Fault)?;
+            user::read_into(addr, dst).map_err(|_| RingError::Fault)?;
+            done += n;
+        }
+        Ok(())
+    }
+
+    fn check_range(&self, gpa: u64, len: u64) -> Result<(), RingError> {
+        self.mem.check_range(gpa, len)
+    }
+}
+
+/// The descriptor table at a userspace address.
+pub(super) struct UserDescTable {
+    pub(super) addr: u64,
+    pub(super) size: QueueSize,
+}
+
+impl DescTable for UserDescTable {
+    fn size(&self) -> QueueSize {
+        self.size
+    }
+
+    fn read(&self, index: u16) -> Result<Descriptor, RingError> {
+        let at = self
+            .addr
+            .checked_add(DESC_SIZE as u64 * u64::from(index))
+            .and_then(|a| usize::try_from(a).ok())
+            .ok_or(RingError::Fault)?;
+        let b = user::read_bytes::<DESC_SIZE>(at).map_err(|_| RingError::Fault)?;
+        Ok(Descriptor::from_le_bytes(b))
+    }
+}
+
+fn uaddr(base: u64, off: u64) -> Result<usize> {
+    base.checked_add(off)
+        .and_then(|a| usize::try_from(a).ok())
+        .ok_or(EFAULT)
+}
+
+/// Reads a little-endian `u16` at `base + off`.
+pub(super) fn get_u16(base: u64, off: u64) -> Result<u16> {
+    Ok(u16::from_le_bytes(user::read_bytes::<2>(uaddr(
+        base, off,
+    )?)?))
+}
+
+/// Writes a little-endian `u16` at `base + off`.
+pub(super) fn put_u16(base: u64, off: u64, v: u16) -> Result {
+    user::write_bytes(uaddr(base, off)?, &v.to_le_bytes())
+}
+
+/// Writes `data` at `base + off`.
+pub(super) fn put(base: u64, off: u64, data: &[u8]) -> Result {
+    user::write_bytes(uaddr(base, off)?, data)
+}
+
+/// Where the dirty log goes, when `VHOST_F_LOG_ALL` is on.
+#[derive(Clone, Copy)]
+pub(super) struct Log {
+    pub(super) base: u64,
+    /// End of guest memory: no GPA at or past it can have been written.
+    pub(super) gpa_end: u64,
+}
+
+impl Log {
+    /// Logs a device write of `len` bytes at guest address `gpa`.
+    pub(super) fn write(&self, gpa: u64, len: u64) -> Result {
+        let bits = dirty::log_bits(self.base, gpa, len, self.gpa_end).ok_or(EFAULT)?;
+        for b in bits {
+            user::set_bit(b.addr, b.bit)?;
+        }
+        Ok(())
+    }
+}
+
+/// Highest end address of the memory table's regions.
+pub(super) fn gpa_end(mem: &MemTable<'_>) -> u64 {
+    mem.regions()
+        .iter()
+        .map(|r| r.guest_phys_addr.saturating_add(r.size))
+        .max()
+        .unwrap_or(0)
+}
+
+/// Re-exported for the data path.
+pub(super) use core_::split::Notifier;
+
+/// Offsets used by the data path.
+pub(super) use split::{avail, used};

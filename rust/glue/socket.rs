@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+//! The tap backend: a tun/tap socket and packet I/O over guest memory seen
+//! as user iovecs (the worker runs in the owner's mm).
+
+use super::ffi;
+use kernel::{bindings, ffi::c_void, prelude::*};
+
+/// One piece of guest memory as a userspace address range (`struct iovec`).
+#[repr(transparent)]
+pub(crate) struct IoVec(bindings::iovec);
+
+// SAFETY: an iovec is a user address and a length; it refers to no kernel
+// object, and user memory is only accessed through fault-checked copies.
+unsafe impl Send for IoVec {}
+// SAFETY: see `Send`.
+unsafe impl Sync for IoVec {}
+
+/// Makes an iovec for `len` bytes at user address `addr`.
+pub(crate) fn iovec(addr: u64, len: u64) -> IoVec {
+    IoVec(bindings::iovec {
+        iov_base: addr as usize as *mut c_void,
+        iov_len: len as usize,
+    })
+}
+
+/// The socket of a tun/tap fd, with a reference on its file.
+///
+/// # Invariants
+///
+/// `file` is referenced by this object and `sock` is its socket.
+pub(crate) struct TapSocket {
+    file: *mut bindings::file,
+    sock: *mut c_void,
+}
+
+// SAFETY: socket operations may be called from any thread; the reference is
+// dropped once.
+unsafe impl Send for TapSocket {}
+// SAFETY: the socket serialises its own operations.
+unsafe impl Sync for TapSocket {}
+
+fn ret(r: i32) -> Result<usize> {
+    if r < 0 {
+        Err(Error::from_errno(r))
+    } else {
+        Ok(r as usize)
+    }
+}
+
+impl TapSocket {
+    /// The socket of tun/tap fd `fd` (`ENOTSOCK` for anything else, as upstream).
+    pub(crate) fn get(fd: i32) -> Result<Self> {
+        let mut file: *mut c_void = core::ptr::null_mut();
+        // SAFETY: any fd may be passed; on success `file` holds a reference.
+        let sock = kernel::error::from_err_ptr(unsafe { ffi::vzc_tun_socket_get(fd, &mut file) })?;
+        let file = file.cast::<bindings::file>();
+        // INVARIANT: the shim returned the socket of the referenced `file`.
+        Ok(Self { file, sock })
+    }
+
+    /// Sends one packet of `len` bytes gathered from `iov` (non-blocking).
+    pub(crate) fn send(&self, iov: &[IoVec], len: usize) -> Result<usize> {
+        // SAFETY: `sock` is valid (invariant); `iov` describes user memory of
+        // the current (owner) process, which the socket copies from with
+        // fault handling.
+        ret(unsafe { ffi::vzc_sock_sendmsg(self.sock, iov.as_ptr().cast(), iov.len(), len) })
+    }
+
+    /// Receives one packet of up to `len` bytes into `iov` (non-blocking).
+    /// Returns the packet's full length (`MSG_TRUNC`).
+    pub(crate) fn recv(&self, iov: &[IoVec], len: usize) -> Result<usize> {
+        // SAFETY: as in `send`, writing instead of reading.
+        ret(unsafe { ffi::vzc_sock_recvmsg(self.sock, iov.as_ptr().cast(), iov.len(), len) })
+    }
+
+    /// Length of the next queued packet, 0 if none.
+    pub(crate) fn peek_len(&self) -> usize {
+        // SAFETY: `sock` is valid (invariant).
+        let n = unsafe { ffi::vzc_sock_peek_len(self.sock) };
+        usize::try_from(n).unwrap_or(0)
+    }
+}
+
+impl super::poll::PollFile for TapSocket {
+    fn file_ptr(&self) -> *mut bindings::file {
+        self.file
+    }
+}
+
+impl Drop for TapSocket {
+    fn drop(&mut self) {
+        // SAFETY: the reference taken in `get` is released exactly once.
+        unsafe { bindings::fput(self.file) };
+    }
+}

@@ -23,7 +23,9 @@
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/if_tun.h>
 #include <linux/vhost.h>
+#include <net/if.h>
 
 static int reference, failed, n;
 
@@ -90,6 +92,16 @@ static int memtable_at(int fd, uint32_t nregions, uint32_t padding, uint64_t gpa
 static int memtable(int fd, uint32_t nregions, uint32_t padding, uint64_t size, void *uaddr)
 {
 	return memtable_at(fd, nregions, padding, 1ULL << 32, size, uaddr);
+}
+
+static int tap_open(void)
+{
+	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
+	int t = open("/dev/net/tun", O_RDWR);
+
+	if (t < 0 || ioctl(t, TUNSETIFF, &ifr))
+		return -1;
+	return t;
 }
 
 static int rw(ssize_t r)
@@ -230,6 +242,27 @@ int main(int argc, char **argv)
 	/* Backend: the index and the detach path. */
 	check(vfile(fd, VHOST_NET_SET_BACKEND, 2, -1), ENOBUFS, "NET_SET_BACKEND ring 2 is ENOBUFS");
 	check(vfile(fd, VHOST_NET_SET_BACKEND, 0, -1), 0, "NET_SET_BACKEND -1 detaches");
+	check(vfile(fd, VHOST_NET_SET_BACKEND, 0, nullfd), ENOTSOCK, "NET_SET_BACKEND non-socket is ENOTSOCK");
+	check(vfile(fd, VHOST_NET_SET_BACKEND, 0, 9999), ENOTSOCK, "NET_SET_BACKEND closed fd is ENOTSOCK");
+	{
+		int tap = tap_open();
+
+		check(tap >= 0, 1, "tap device created");
+		check(vfile(fd, VHOST_NET_SET_BACKEND, 0, tap), 0, "NET_SET_BACKEND tap on RX");
+		struct vhost_vring_addr a1 = {
+			.index = 1, .desc_user_addr = (uintptr_t)ring,
+			.avail_user_addr = (uintptr_t)ring + 4096, .used_user_addr = (uintptr_t)ring + 8192,
+		};
+
+		check(vfile(fd, VHOST_NET_SET_BACKEND, 1, tap), EFAULT,
+		      "NET_SET_BACKEND on a ring without addresses is EFAULT (used ring unreadable)");
+		check(io(fd, VHOST_SET_VRING_ADDR, &a1), 0, "SET_VRING_ADDR ring 1");
+		check(vfile(fd, VHOST_NET_SET_BACKEND, 1, tap), 0, "NET_SET_BACKEND tap on TX");
+		check(vstate(fd, VHOST_SET_VRING_NUM, 0, 256), EBUSY, "SET_VRING_NUM while attached is EBUSY");
+		check(vstate(fd, VHOST_SET_VRING_BASE, 1, 0), EBUSY, "SET_VRING_BASE while attached is EBUSY");
+		check(vfile(fd, VHOST_NET_SET_BACKEND, 0, -1), 0, "NET_SET_BACKEND -1 detaches RX");
+		close(tap); /* TX keeps its own reference on the tap */
+	}
 
 	/* The IOTLB message channel, with no IOTLB. */
 	check(rw(read(fd, msg, 16)), 0, "read of less than a message returns 0");

@@ -92,9 +92,13 @@ pub(super) struct RingState<'a> {
     pub(super) log: Option<Log>,
 }
 
-/// What a run did that the caller acts on.
+/// What a run did: counters for sysfs, and whether to signal the guest.
 #[derive(Default, Clone, Copy)]
 pub(super) struct Counts {
+    pub(super) packets: u64,
+    /// Frame bytes (without the virtio-net header).
+    pub(super) bytes: u64,
+    pub(super) dropped: u64,
     /// The guest must be signalled (call eventfd).
     pub(super) signalled: bool,
 }
@@ -280,12 +284,15 @@ pub(super) fn handle_tx(
         }
         let len = (total - hlen) as usize;
         match sock.send(&s.iov, len) {
-            Ok(_) => {}
+            Ok(_) => {
+                c.packets += 1;
+                c.bytes += (len - hs.sock_hlen.min(len)) as u64;
+            }
             // The tap is full: leave the buffer for when it drains (the
             // socket's EPOLLOUT poll requeues us).
             Err(e) if e == EAGAIN || e == ENOBUFS || e == ENOMEM => break,
             // Anything else is this packet's fault: drop it, as upstream.
-            Err(_) => {}
+            Err(_) => c.dropped += 1,
         }
         *r.last_avail_idx = r.last_avail_idx.wrapping_add(1);
         r.add_used(head, 0)?;
@@ -392,6 +399,7 @@ pub(super) fn handle_rx(
             RxPlan::TooBig { .. } => {
                 // No amount of buffers within quota holds it: drop it.
                 let _ = sock.recv(&[], 0);
+                c.dropped += 1;
                 continue;
             }
             RxPlan::BadChain => return Err(Broken::Direction),
@@ -419,7 +427,10 @@ pub(super) fn handle_rx(
             Ok(n) if n == plen => {}
             // Raced with another reader or the packet changed: the buffers
             // were not consumed; go on, as upstream.
-            _ => continue,
+            _ => {
+                c.dropped += 1;
+                continue;
+            }
         }
         let segs = &s.segs[..nsegs];
         if hs.vhost_hlen > 0 {
@@ -438,6 +449,8 @@ pub(super) fn handle_rx(
         *r.last_avail_idx = r.last_avail_idx.wrapping_add(nheads as u16);
         added += nheads;
         bytes += plen;
+        c.packets += 1;
+        c.bytes += (plen - hs.sock_hlen.min(plen)) as u64;
     }
     if added > 0 && r.publish()? {
         c.signalled = true;

@@ -24,6 +24,7 @@ use crate::glue::{
     miscdev::FileOps,
     poll::{Polled, Wake, EPOLLIN, EPOLLOUT},
     socket::TapSocket,
+    stats::{Counter, Stats},
     user,
     worker::{self, Task, TaskRef, Work},
 };
@@ -38,21 +39,32 @@ use crate::vzc_core::{
 const RX: usize = 0;
 const TX: usize = 1;
 
-/// Where kicks and socket readiness land: a bit per ring for the worker and
-/// the worker's wake-up. Separate from `VhostNet` so the polls can hold it
-/// without a reference cycle through the device state.
-#[derive(Default)]
+/// Where kicks and socket readiness land: a bit per ring for the worker, the
+/// worker's wake-up, and the device's counters. Separate from `VhostNet` so
+/// the polls can hold it without a reference cycle through the device state.
 struct Kicker {
     pending: AtomicU32,
     task: TaskRef,
+    stats: Stats,
 }
 
+/// Poll tokens: the ring in bit 0; bit 1 set for socket readiness (clear for
+/// a guest kick).
+const TOKEN_SOCK: u32 = 2;
+
 impl Wake for Kicker {
-    fn wake(&self, ring: u32) {
+    fn wake(&self, token: u32) {
+        let ring = (token & 1) as usize;
+        if token & TOKEN_SOCK == 0 {
+            self.stats.add(ring, Counter::Kicks, 1);
+        }
         self.pending.fetch_or(1 << ring, Ordering::AcqRel);
         self.task.wake();
     }
 }
+
+/// Names the devices' sysfs directories (`dev0`, `dev1`, …).
+static DEVICE_SEQ: AtomicU32 = AtomicU32::new(0);
 
 /// Turns an ABI errno from the core into a kernel `Error`.
 fn err(e: i32) -> Error {
@@ -151,7 +163,7 @@ impl Dev {
     }
 
     /// Runs ring `q` once; returns whether work is left (weight exhausted).
-    fn process(&mut self, q: usize) -> bool {
+    fn process(&mut self, q: usize, stats: &Stats) -> bool {
         let features = self.acked_features;
         let log_base = self.log_base;
         let Ok(mem) = MemTable::new(&self.mem) else {
@@ -194,15 +206,20 @@ impl Dev {
         } else {
             datapath::handle_rx(&mut rs, &g, backend.file(), hs, scratch, &mut c)
         };
+        stats.add(q, Counter::Packets, c.packets);
+        stats.add(q, Counter::Bytes, c.bytes);
+        stats.add(q, Counter::Dropped, c.dropped);
         if c.signalled {
             if let Some(call) = &vq.call {
                 call.signal();
+                stats.add(q, Counter::Calls, 1);
             }
         }
         match r {
             Ok(Outcome::More) => true,
             Ok(Outcome::Idle) => false,
             Err(why) => {
+                stats.add(q, Counter::Errors, 1);
                 vq.broken_by(q, why);
                 false
             }
@@ -249,9 +266,11 @@ impl VhostNet {
         &self,
         q: usize,
         mask: u32,
+        sock: bool,
         file: F,
     ) -> Result<Polled<F, Kicker>> {
-        Polled::new(file, self.kicker.clone(), q as u32, mask)
+        let token = q as u32 | if sock { TOKEN_SOCK } else { 0 };
+        Polled::new(file, self.kicker.clone(), token, mask)
     }
 
     fn set_features(&self, f: u64) -> Result {
@@ -323,7 +342,7 @@ impl VhostNet {
         vq.broken = false;
         // Polling starts with a wake-up if the tap is ready (TX: writable),
         // which runs the ring once; the old backend stops as it is dropped.
-        vq.backend = Some(self.poll(q, mask, sock)?);
+        vq.backend = Some(self.poll(q, mask, true, sock)?);
         Ok(())
     }
 
@@ -401,7 +420,7 @@ impl VhostNet {
                 let kick = if f.fd == -1 {
                     None
                 } else {
-                    Some(self.poll(q, EPOLLIN, EventfdFile::fget(f.fd)?)?)
+                    Some(self.poll(q, EPOLLIN, false, EventfdFile::fget(f.fd)?)?)
                 };
                 // The old kick (if any) stops being polled as it is dropped.
                 vq.kick = kick;
@@ -448,7 +467,7 @@ impl Work for VhostNet {
         {
             let mut dev = this.dev.lock();
             for q in [TX, RX] {
-                if bits & (1 << q) != 0 && dev.process(q) {
+                if bits & (1 << q) != 0 && dev.process(q, &this.kicker.stats) {
                     again |= 1 << q;
                 }
             }
@@ -470,7 +489,16 @@ impl FileOps for VhostNet {
     type OwnerModule = crate::VhostZc;
 
     fn open() -> Result<Arc<Self>> {
-        let kicker = Arc::new(Kicker::default(), GFP_KERNEL)?;
+        let n = DEVICE_SEQ.fetch_add(1, Ordering::Relaxed);
+        let name = kernel::str::CString::try_from_fmt(fmt!("dev{}", n))?;
+        let kicker = Arc::new(
+            Kicker {
+                pending: AtomicU32::new(0),
+                task: TaskRef::default(),
+                stats: Stats::new(&name)?,
+            },
+            GFP_KERNEL,
+        )?;
         Arc::pin_init(
             pin_init!(Self {
                 dev <- new_mutex!(Dev::new()),

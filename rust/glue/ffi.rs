@@ -17,6 +17,12 @@ extern "C" {
     /// See `vzc_shim.h`.
     pub(crate) fn vzc_clear_user(to: *mut c_void, n: c_ulong) -> c_ulong;
     /// See `vzc_shim.h`.
+    pub(crate) fn vzc_stats_create(name: *const c_char) -> *mut c_void;
+    /// See `vzc_shim.h`.
+    pub(crate) fn vzc_stats_counters(s: *mut c_void) -> *mut u64;
+    /// See `vzc_shim.h`.
+    pub(crate) fn vzc_stats_destroy(s: *mut c_void);
+    /// See `vzc_shim.h`.
     pub(crate) fn vzc_set_running();
     /// See `vzc_shim.h`.
     pub(crate) fn vzc_poll_alloc(

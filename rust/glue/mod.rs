@@ -10,6 +10,7 @@ mod ffi;
 pub(crate) mod miscdev;
 pub(crate) mod poll;
 pub(crate) mod socket;
+pub(crate) mod stats;
 pub(crate) mod sysfs;
 pub(crate) mod user;
 pub(crate) mod worker;

@@ -21,6 +21,8 @@
 #include "vzc_shim.h"
 
 static const char *vzc_version;
+/* /sys/kernel/vhost_zc/devices: one directory per open /dev/vhost-net. */
+static struct kobject *vzc_devices;
 
 static ssize_t version_show(struct kobject *kobj, struct kobj_attribute *attr,
 			    char *buf)
@@ -53,11 +55,19 @@ struct kobject *vzc_sysfs_create(const char *version)
 		kobject_put(kobj);
 		return ERR_PTR(err);
 	}
+	vzc_devices = kobject_create_and_add("devices", kobj);
+	if (!vzc_devices) {
+		sysfs_remove_group(kobj, &vzc_group);
+		kobject_put(kobj);
+		return ERR_PTR(-ENOMEM);
+	}
 	return kobj;
 }
 
 void vzc_sysfs_destroy(struct kobject *kobj)
 {
+	kobject_put(vzc_devices);
+	vzc_devices = NULL;
 	sysfs_remove_group(kobj, &vzc_group);
 	kobject_put(kobj);
 }
@@ -65,6 +75,74 @@ void vzc_sysfs_destroy(struct kobject *kobj)
 unsigned long vzc_clear_user(void __user *to, unsigned long n)
 {
 	return clear_user(to, n);
+}
+
+/* Names in the order of rust/glue/stats.rs `Counter`. */
+static const char *const vzc_stat_names[VZC_NSTATS] = {
+	"rx_packets", "rx_bytes", "rx_kicks", "rx_calls", "rx_dropped", "rx_errors",
+	"tx_packets", "tx_bytes", "tx_kicks", "tx_calls", "tx_dropped", "tx_errors",
+};
+
+struct vzc_stats {
+	struct kobject kobj;
+	u64 c[VZC_NSTATS];
+	struct kobj_attribute attr[VZC_NSTATS];
+	struct attribute *attrs[VZC_NSTATS + 1];
+	struct attribute_group group;
+};
+
+static ssize_t vzc_stat_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+{
+	struct vzc_stats *s = container_of(kobj, struct vzc_stats, kobj);
+
+	return sysfs_emit(buf, "%llu\n", READ_ONCE(s->c[attr - s->attr]));
+}
+
+static void vzc_stats_release(struct kobject *kobj)
+{
+	kfree(container_of(kobj, struct vzc_stats, kobj));
+}
+
+static const struct kobj_type vzc_stats_ktype = {
+	.release = vzc_stats_release,
+	.sysfs_ops = &kobj_sysfs_ops,
+};
+
+struct vzc_stats *vzc_stats_create(const char *name)
+{
+	struct vzc_stats *s = kzalloc(sizeof(*s), GFP_KERNEL);
+	int i, err;
+
+	if (!s)
+		return ERR_PTR(-ENOMEM);
+	for (i = 0; i < VZC_NSTATS; i++) {
+		sysfs_attr_init(&s->attr[i].attr);
+		s->attr[i].attr.name = vzc_stat_names[i];
+		s->attr[i].attr.mode = 0444;
+		s->attr[i].show = vzc_stat_show;
+		s->attrs[i] = &s->attr[i].attr;
+	}
+	s->group.attrs = s->attrs;
+	err = kobject_init_and_add(&s->kobj, &vzc_stats_ktype, vzc_devices, "%s", name);
+	if (!err)
+		err = sysfs_create_group(&s->kobj, &s->group);
+	if (err) {
+		kobject_put(&s->kobj);
+		return ERR_PTR(err);
+	}
+	return s;
+}
+
+u64 *vzc_stats_counters(struct vzc_stats *s)
+{
+	return s->c;
+}
+
+void vzc_stats_destroy(struct vzc_stats *s)
+{
+	sysfs_remove_group(&s->kobj, &s->group);
+	kobject_del(&s->kobj);
+	kobject_put(&s->kobj);
 }
 
 void vzc_set_running(void)

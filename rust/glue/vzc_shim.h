@@ -20,6 +20,18 @@ void vzc_sysfs_destroy(struct kobject *kobj);
 /* clear_user(): zero @n bytes at user address @to; returns bytes not cleared. */
 unsigned long vzc_clear_user(void __user *to, unsigned long n);
 
+/*
+ * Per-device counters in /sys/kernel/vhost_zc/devices/<name>/: VZC_NSTATS
+ * u64s, laid out as in rust/glue/stats.rs, updated atomically by Rust and
+ * read by the show() callbacks. The memory lives with the kobject, so a
+ * reader racing with the device's release is safe.
+ */
+#define VZC_NSTATS 12
+struct vzc_stats;
+struct vzc_stats *vzc_stats_create(const char *name);
+u64 *vzc_stats_counters(struct vzc_stats *s);
+void vzc_stats_destroy(struct vzc_stats *s);
+
 /* __set_current_state(TASK_RUNNING), for a vhost_task fn about to do work. */
 void vzc_set_running(void);
 

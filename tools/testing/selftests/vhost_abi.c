@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -102,6 +103,28 @@ static int tap_open(void)
 	if (t < 0 || ioctl(t, TUNSETIFF, &ifr))
 		return -1;
 	return t;
+}
+
+/* Sum of one counter over /sys/kernel/vhost_zc/devices/<every device>/. */
+static long long zc_counter(const char *name)
+{
+	char pat[128];
+	glob_t g;
+	long long sum = 0, v;
+
+	snprintf(pat, sizeof(pat), "/sys/kernel/vhost_zc/devices/*/%s", name);
+	if (glob(pat, 0, NULL, &g))
+		return -1;
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		FILE *f = fopen(g.gl_pathv[i], "r");
+
+		if (f && fscanf(f, "%lld", &v) == 1)
+			sum += v;
+		if (f)
+			fclose(f);
+	}
+	globfree(&g);
+	return sum;
 }
 
 static int rw(ssize_t r)
@@ -202,6 +225,16 @@ int main(int argc, char **argv)
 	check(vfile(fd, VHOST_SET_VRING_KICK, 0, 9999), EBADF, "SET_VRING_KICK closed fd is EBADF");
 	check(vfile(fd, VHOST_SET_VRING_KICK, 0, nullfd), EINVAL, "SET_VRING_KICK non-eventfd is EINVAL");
 	check(vfile(fd, VHOST_SET_VRING_KICK, 0, efd), 0, "SET_VRING_KICK eventfd");
+	if (!reference) {
+		long long k0 = zc_counter("rx_kicks");
+		uint64_t one = 1;
+
+		check(write(efd, &one, sizeof(one)) == sizeof(one), 1, "kick the RX ring");
+		usleep(100000);
+		check(k0 >= 0 && zc_counter("rx_kicks") == k0 + 1, 1,
+		      "the kick is counted in /sys/kernel/vhost_zc/devices/*/rx_kicks");
+		eventfd_read(efd, &one);
+	}
 	check(vfile(fd, VHOST_SET_VRING_KICK, 0, -1), 0, "SET_VRING_KICK -1 unbinds");
 	check(vfile(fd, VHOST_SET_VRING_CALL, 1, nullfd), EINVAL, "SET_VRING_CALL non-eventfd is EINVAL");
 	check(vfile(fd, VHOST_SET_VRING_CALL, 1, efd), 0, "SET_VRING_CALL eventfd");

@@ -20,5 +20,6 @@ modprobe -r vhost_net || fail "modprobe -r vhost_net failed"
 vzc_insmod || fail "insmod vhost_zc failed"
 echo "--- vhost_zc"
 $bin; rc=$?
+[ -z "$(ls /sys/kernel/vhost_zc/devices)" ] || fail "device counters left after every fd was closed: $(ls /sys/kernel/vhost_zc/devices)"
 rmmod vhost_zc || fail "rmmod vhost_zc failed"
 [ $rc = 0 ] || fail "vhost_zc differs from the vhost-net ABI (above)"

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+//! Per-device counters, shown in `/sys/kernel/vhost_zc/devices/<name>/`.
+
+use super::ffi;
+use core::sync::atomic::{AtomicU64, Ordering};
+use kernel::{error::from_err_ptr, ffi::c_void, prelude::*};
+
+/// The counters, in the order of `vzc_stat_names` in the shim.
+#[derive(Clone, Copy)]
+#[repr(usize)]
+pub(crate) enum Counter {
+    /// Packets moved.
+    Packets = 0,
+    /// Bytes moved (frame bytes, without the virtio-net header).
+    Bytes = 1,
+    /// Guest kicks (kick eventfd wake-ups).
+    Kicks = 2,
+    /// Guest interrupts (call eventfd signals).
+    Calls = 3,
+    /// Packets dropped (tap errors, packets too big for the guest's buffers).
+    Dropped = 4,
+    /// Times the guest broke the ring.
+    Errors = 5,
+}
+
+/// Counters per ring.
+const PER_RING: usize = 6;
+/// Total counters; must equal `VZC_NSTATS` in `vzc_shim.h`.
+const NSTATS: usize = 2 * PER_RING;
+
+/// A device's counter directory; removed on drop.
+///
+/// # Invariants
+///
+/// `s` came from a successful `vzc_stats_create`; `c` points to its
+/// `NSTATS` counters, which live as long as `s` (until after `Drop`).
+pub(crate) struct Stats {
+    s: *mut c_void,
+    c: *const AtomicU64,
+}
+
+// SAFETY: the counters are only accessed atomically; the kobject is
+// reference counted.
+unsafe impl Send for Stats {}
+// SAFETY: see `Send`.
+unsafe impl Sync for Stats {}
+
+impl Stats {
+    /// Creates `/sys/kernel/vhost_zc/devices/<name>/`.
+    pub(crate) fn new(name: &CStr) -> Result<Self> {
+        // SAFETY: `name` is NUL-terminated; the shim copies it.
+        let s = from_err_ptr(unsafe { ffi::vzc_stats_create(name.as_char_ptr()) })?;
+        // SAFETY: `s` is valid; the counters are `u64`s, aligned for `AtomicU64`.
+        let c = unsafe { ffi::vzc_stats_counters(s) }.cast::<AtomicU64>();
+        // INVARIANT: both from the shim, for the same object.
+        Ok(Self { s, c })
+    }
+
+    /// Adds `n` to counter `which` of ring `ring` (0 RX, 1 TX). Callable in
+    /// atomic context.
+    pub(crate) fn add(&self, ring: usize, which: Counter, n: u64) {
+        // `ring` is 0 or 1 by construction; the clamp keeps the index in
+        // bounds even if a caller got that wrong.
+        let i = (ring.min(1) * PER_RING + which as usize).min(NSTATS - 1);
+        // SAFETY: `i < NSTATS` and `c` points to `NSTATS` live counters.
+        let ctr = unsafe { &*self.c.add(i) };
+        ctr.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+impl Drop for Stats {
+    fn drop(&mut self) {
+        // SAFETY: `s` is valid and destroyed once; its memory goes with the
+        // last kobject reference (after any sysfs reader).
+        unsafe { ffi::vzc_stats_destroy(self.s) };
+    }
+}

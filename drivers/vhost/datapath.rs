@@ -327,11 +327,14 @@ pub(super) fn handle_rx(
             outcome = Outcome::More;
             break;
         }
+        // The socket's next frame; it arrives behind `sock_hlen` bytes of
+        // virtio-net header (IFF_VNET_HDR), and vhost may add its own.
         let plen = sock.peek_len();
         if plen == 0 {
             break;
         }
-        let datalen = u32::try_from(plen + hs.vhost_hlen).unwrap_or(u32::MAX);
+        let sock_len = plen + hs.sock_hlen;
+        let datalen = u32::try_from(sock_len + hs.vhost_hlen).unwrap_or(u32::MAX);
 
         // Take chains until the packet fits (the core decides), keeping
         // their segments back to back in `s.segs`.
@@ -423,8 +426,8 @@ pub(super) fn handle_rx(
             skip -= k;
             left -= l;
         }
-        match sock.recv(&s.iov, plen) {
-            Ok(n) if n == plen => {}
+        match sock.recv(&s.iov, sock_len) {
+            Ok(n) if n == sock_len => {}
             // Raced with another reader or the packet changed: the buffers
             // were not consumed; go on, as upstream.
             _ => {
@@ -450,7 +453,7 @@ pub(super) fn handle_rx(
         added += nheads;
         bytes += plen;
         c.packets += 1;
-        c.bytes += (plen - hs.sock_hlen.min(plen)) as u64;
+        c.bytes += plen as u64;
     }
     if added > 0 && r.publish()? {
         c.signalled = true;

@@ -25,6 +25,7 @@ mod chain;
 mod error;
 mod mem;
 mod ring;
+pub mod vf_mbx;
 
 // The flat re-exports are the public API. When these sources are a private
 // `mod` of the kernel module, re-exports the module does not use would warn

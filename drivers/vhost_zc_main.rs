@@ -7,6 +7,7 @@
 //!   `no_std` cargo crate under `rust/vzc_core`, tested in userspace too;
 //! - `glue` — safe wrappers over kernel APIs the `kernel` crate lacks; the only
 //!   place with `unsafe`;
+//! - `net` — hardware drivers: `net::igbvf`, the 82576 SR-IOV VF;
 //! - `kunit` — KUnit suites that run the core inside the kernel.
 
 use kernel::prelude::*;
@@ -18,6 +19,8 @@ pub mod vzc_core;
 
 #[path = "../rust/glue/mod.rs"]
 mod glue;
+
+mod net;
 
 #[cfg(CONFIG_KUNIT)]
 mod kunit;
@@ -34,20 +37,32 @@ module! {
 /// `rust/vzc_core/Cargo.toml` by `make check`.
 const VERSION: &CStr = c"0.1.0";
 
+/// The module: its sysfs root and the VF driver. Pinned because a driver
+/// registration must not move once registered.
+#[pin_data(PinnedDrop)]
 struct VhostZc {
     _sysfs: glue::sysfs::SysfsRoot,
+    /// Unregistered on unload, which unbinds every VF first.
+    #[pin]
+    _vf_driver: kernel::driver::Registration<kernel::pci::Adapter<net::igbvf::IgbVfDriver>>,
 }
 
-impl kernel::Module for VhostZc {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
-        let sysfs = glue::sysfs::SysfsRoot::new(VERSION)?;
-        pr_info!("{} loaded\n", VERSION.to_str().unwrap_or("?"));
-        Ok(Self { _sysfs: sysfs })
+impl kernel::InPlaceModule for VhostZc {
+    fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            _sysfs: glue::sysfs::SysfsRoot::new(VERSION)?,
+            _vf_driver <- kernel::driver::Registration::new(net::igbvf::DRIVER_NAME, module),
+        })
+        .pin_chain(|_| {
+            pr_info!("{} loaded\n", VERSION.to_str().unwrap_or("?"));
+            Ok(())
+        })
     }
 }
 
-impl Drop for VhostZc {
-    fn drop(&mut self) {
+#[pinned_drop]
+impl PinnedDrop for VhostZc {
+    fn drop(self: Pin<&mut Self>) {
         pr_info!("unloaded\n");
     }
 }

@@ -6,4 +6,5 @@
 //! the module (drivers/) is safe Rust.
 
 mod ffi;
+pub(crate) mod pci;
 pub(crate) mod sysfs;

@@ -98,21 +98,6 @@ pub enum MbxError {
     InvalidArgument,
 }
 
-impl MbxError {
-    /// Positive errno for the kernel side: timeouts are `ETIMEDOUT`, a
-    /// refusal is `EPERM` (the PF decides what a VF may do), a garbled
-    /// reply is `EIO`, a bad argument `EINVAL`, a busy PF `EBUSY`.
-    pub fn errno(&self) -> i32 {
-        match self {
-            MbxError::LockTimeout | MbxError::Timeout => 110,
-            MbxError::NotReady | MbxError::PfInReset => 16,
-            MbxError::Nack => 1,
-            MbxError::UnexpectedReply => 5,
-            MbxError::InvalidArgument => 22,
-        }
-    }
-}
-
 /// An Ethernet address in wire order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct MacAddr(pub [u8; 6]);
@@ -152,6 +137,23 @@ impl MacAddr {
         MacAddr([a[0], a[1], a[2], a[3], b[0], b[1]])
     }
 
+    /// Parses `xx:xx:xx:xx:xx:xx` (hex digits, either case).
+    pub fn parse(s: &str) -> Option<MacAddr> {
+        let mut out = [0u8; 6];
+        let mut parts = s.split(':');
+        for b in out.iter_mut() {
+            let p = parts.next()?;
+            if p.len() != 2 || !p.bytes().all(|c| c.is_ascii_hexdigit()) {
+                return None;
+            }
+            *b = u8::from_str_radix(p, 16).ok()?;
+        }
+        if parts.next().is_some() {
+            return None;
+        }
+        Some(MacAddr(out))
+    }
+
     /// The 12-bit multicast table hash the PF expects (igbvf
     /// `e1000_hash_mc_addr_vf` with 128 MTA registers: bits 47:36 of the
     /// address, i.e. `(a[4] >> 4) | (a[5] << 4)`).
@@ -169,6 +171,18 @@ impl fmt::Display for MacAddr {
             b[0], b[1], b[2], b[3], b[4], b[5]
         )
     }
+}
+
+/// Parses whitespace-separated addresses into `out` and returns how many
+/// there were; more than `out` holds, or a malformed one, is an error.
+pub fn parse_mac_list(s: &str, out: &mut [MacAddr]) -> Result<usize, MbxError> {
+    let mut n = 0;
+    for w in s.split_whitespace() {
+        let slot = out.get_mut(n).ok_or(MbxError::InvalidArgument)?;
+        *slot = MacAddr::parse(w).ok_or(MbxError::InvalidArgument)?;
+        n += 1;
+    }
+    Ok(n)
 }
 
 /// A request, encoded and ready to be copied into VMBMEM.
@@ -953,9 +967,31 @@ mod tests {
     }
 
     #[test]
-    fn errnos() {
-        assert_eq!(MbxError::Timeout.errno(), 110);
-        assert_eq!(MbxError::Nack.errno(), 1);
-        assert_eq!(MbxError::PfInReset.errno(), 16);
+    fn parse_addresses() {
+        assert_eq!(MacAddr::parse("52:54:00:00:00:10"), Some(MAC));
+        assert_eq!(MacAddr::parse("52:54:00:00:00:1"), None);
+        assert_eq!(MacAddr::parse("52:54:00:00:00:10:00"), None);
+        assert_eq!(MacAddr::parse("52:54:00:00:00:+1"), None);
+        assert_eq!(MacAddr::parse("52-54-00-00-00-10"), None);
+        assert_eq!(
+            MacAddr::parse("AA:bb:CC:dd:EE:ff"),
+            Some(MacAddr([0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff]))
+        );
+        let mut out = [MacAddr::default(); 2];
+        assert_eq!(
+            parse_mac_list(" 01:00:5e:00:00:01\n33:33:00:00:00:01 \n", &mut out),
+            Ok(2)
+        );
+        assert_eq!(out[1], MacAddr([0x33, 0x33, 0, 0, 0, 1]));
+        assert_eq!(parse_mac_list("", &mut out), Ok(0));
+        let three = "01:00:5e:00:00:01 01:00:5e:00:00:02 01:00:5e:00:00:03";
+        assert_eq!(
+            parse_mac_list(three, &mut out),
+            Err(MbxError::InvalidArgument)
+        );
+        assert_eq!(
+            parse_mac_list("01:00:5e:00:00:0g", &mut out),
+            Err(MbxError::InvalidArgument)
+        );
     }
 }

@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+//! PCI driver for the Intel 82576 SR-IOV virtual function (8086:10ca),
+//! without a netdev: the VF's queues are for vhost-zc.
+//!
+//! One `mod` per concern:
+//! - `regs` — the BAR0 registers, declared once with `register!`;
+//! - `mbx` — the VF<->PF mailbox on the BAR (protocol in `vzc_core::vf_mbx`);
+//! - `hw` — reset/handshake, mailbox requests, link state, quiesce.
+//!
+//! Per VF, `/sys/bus/pci/devices/<vf>/vzc/` shows the state and takes the
+//! mailbox requests (Documentation/vf-driver.rst).
+
+mod hw;
+mod mbx;
+mod regs;
+
+use core::fmt::Write as _;
+use kernel::{
+    device::Core,
+    pci,
+    prelude::*,
+    sync::Mutex, //
+};
+
+use crate::glue::{
+    self,
+    sysfs::{Attr, AttrDir, AttrSource, SysfsBuf},
+};
+use crate::vzc_core::vf_mbx::{parse_mac_list, MacAddr, MAX_MC_HASHES};
+use hw::{MacSource, VfHw};
+
+/// Name of the PCI driver (`/sys/bus/pci/drivers/vhost_zc_vf`).
+pub(crate) const DRIVER_NAME: &CStr = c"vhost_zc_vf";
+
+/// The VF's CSR BAR.
+type Bar0<'bound> = pci::Bar<'bound, { regs::BAR0_SIZE }>;
+
+/// The PCI driver.
+pub(crate) struct IgbVfDriver;
+
+kernel::pci_device_table!(
+    VF_TABLE,
+    <IgbVfDriver as pci::Driver>::IdInfo,
+    [(pci::DeviceId::from_id(pci::Vendor::INTEL, 0x10ca), ())]
+);
+
+/// One bound VF: the BAR and the mailbox-side state behind a mutex (the
+/// mailbox sleeps while polling; sysfs calls come from any process).
+#[pin_data]
+pub(crate) struct VfPort<'bound> {
+    pdev: &'bound pci::Device,
+    bar: Bar0<'bound>,
+    #[pin]
+    hw: Mutex<VfHw>,
+}
+
+/// Driver data of a bound VF. Fields drop in order: the sysfs directory
+/// (and the port with its BAR mapping) first, then memory decoding is
+/// disabled.
+pub(crate) struct VfData<'bound> {
+    port: AttrDir<VfPort<'bound>>,
+    _enabled: glue::pci::EnabledDevice<'bound>,
+}
+
+impl pci::Driver for IgbVfDriver {
+    type IdInfo = ();
+    type Data<'bound> = VfData<'bound>;
+
+    const ID_TABLE: pci::IdTable<Self::IdInfo> = &VF_TABLE;
+
+    fn probe<'bound>(
+        pdev: &'bound pci::Device<Core<'_>>,
+        _info: Option<&'bound Self::IdInfo>,
+    ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
+        let enabled = glue::pci::EnabledDevice::new(pdev)?;
+        pdev.set_master();
+        let bar = pdev.iomap_region_sized::<{ regs::BAR0_SIZE }>(0, DRIVER_NAME)?;
+
+        let mut st = VfHw::new();
+        if let Err(e) = st.reset(&bar) {
+            dev_err!(
+                pdev,
+                "VF reset handshake with the PF failed ({:?}); is the PF driver (igb) loaded and up?\n",
+                e
+            );
+            hw::quiesce(&bar);
+            return Err(mbx::to_error(e));
+        }
+        let (mac, src) = st.mac();
+        dev_info!(pdev, "bound, MAC {} ({})\n", mac, source_name(src));
+
+        let port = AttrDir::new(
+            pdev.as_ref(),
+            c"vzc",
+            try_pin_init!(VfPort {
+                pdev,
+                bar,
+                hw <- kernel::new_mutex!(st),
+            }),
+        )?;
+        Ok(VfData {
+            port,
+            _enabled: enabled,
+        })
+    }
+
+    fn unbind<'bound>(_pdev: &'bound pci::Device<Core<'_>>, this: Pin<&Self::Data<'bound>>) {
+        // Hold the lock so no sysfs-triggered mailbox exchange runs while
+        // the VF is reset under it.
+        let _hw = this.port.hw.lock();
+        hw::quiesce(&this.port.bar);
+    }
+}
+
+// The kernel's print macros take `kernel::fmt::Display`; the core crate
+// only knows `core::fmt`.
+impl kernel::fmt::Display for MacAddr {
+    fn fmt(&self, f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result {
+        core::fmt::Display::fmt(self, f)
+    }
+}
+
+fn source_name(s: MacSource) -> &'static str {
+    match s {
+        MacSource::Pf => "pf",
+        MacSource::Random => "random",
+        MacSource::User => "user",
+    }
+}
+
+/// Indices into [`VfPort`]'s `ATTRS`.
+mod attr {
+    pub(super) const MAC: usize = 0;
+    pub(super) const MAC_SOURCE: usize = 1;
+    pub(super) const LINK: usize = 2;
+    pub(super) const SPEED: usize = 3;
+    pub(super) const MAX_FRAME: usize = 4;
+    pub(super) const VLAN_ADD: usize = 5;
+    pub(super) const VLAN_DEL: usize = 6;
+    pub(super) const MC_LIST: usize = 7;
+    pub(super) const RESET: usize = 8;
+    pub(super) const RESETS: usize = 9;
+    pub(super) const RESET_FAILURES: usize = 10;
+    pub(super) const PF_RESETS: usize = 11;
+    pub(super) const MBX_TX: usize = 12;
+    pub(super) const MBX_RX: usize = 13;
+    pub(super) const MBX_ACKS: usize = 14;
+    pub(super) const MBX_NACKS: usize = 15;
+    pub(super) const MBX_PINGS: usize = 16;
+    pub(super) const MBX_TIMEOUTS: usize = 17;
+    pub(super) const MBX_BAD_REPLIES: usize = 18;
+}
+
+const fn ro(name: &'static CStr) -> Attr {
+    Attr {
+        name,
+        read: true,
+        write: false,
+    }
+}
+
+const fn rw(name: &'static CStr) -> Attr {
+    Attr {
+        name,
+        read: true,
+        write: true,
+    }
+}
+
+const fn wo(name: &'static CStr) -> Attr {
+    Attr {
+        name,
+        read: false,
+        write: true,
+    }
+}
+
+/// Parses a sysfs write as text.
+fn input_str(input: &[u8]) -> Result<&str> {
+    core::str::from_utf8(input)
+        .map(str::trim)
+        .map_err(|_| EINVAL)
+}
+
+impl AttrSource for VfPort<'_> {
+    const ATTRS: &'static [Attr] = &[
+        rw(c"mac"),
+        ro(c"mac_source"),
+        ro(c"link"),
+        ro(c"speed"),
+        rw(c"max_frame"),
+        wo(c"vlan_add"),
+        wo(c"vlan_del"),
+        wo(c"mc_list"),
+        wo(c"reset"),
+        ro(c"resets"),
+        ro(c"reset_failures"),
+        ro(c"pf_resets"),
+        ro(c"mbx_tx"),
+        ro(c"mbx_rx"),
+        ro(c"mbx_acks"),
+        ro(c"mbx_nacks"),
+        ro(c"mbx_pings"),
+        ro(c"mbx_timeouts"),
+        ro(c"mbx_bad_replies"),
+    ];
+
+    fn show(&self, idx: usize, out: &mut SysfsBuf<'_>) -> Result {
+        let mut hw = self.hw.lock();
+        let s = hw.mbx_stats();
+        let (resets, reset_failures) = hw.resets();
+        let n = match idx {
+            attr::MAC => return out.fmt(format_args!("{}\n", hw.mac().0)),
+            attr::MAC_SOURCE => return out.fmt(format_args!("{}\n", source_name(hw.mac().1))),
+            attr::LINK => {
+                let l = hw.link(&self.bar);
+                return out.fmt(format_args!("{}\n", if l.up { "up" } else { "down" }));
+            }
+            attr::SPEED => {
+                let l = hw.link(&self.bar);
+                let duplex = if l.full_duplex { "full" } else { "half" };
+                return out.fmt(format_args!("{} {}\n", l.speed, duplex));
+            }
+            attr::MAX_FRAME => u64::from(hw.max_frame()),
+            attr::RESETS => resets,
+            attr::RESET_FAILURES => reset_failures,
+            attr::PF_RESETS => s.pf_resets,
+            attr::MBX_TX => s.tx,
+            attr::MBX_RX => s.rx,
+            attr::MBX_ACKS => s.acks,
+            attr::MBX_NACKS => s.nacks,
+            attr::MBX_PINGS => s.pings,
+            attr::MBX_TIMEOUTS => s.timeouts,
+            attr::MBX_BAD_REPLIES => s.bad_replies,
+            _ => return Err(EINVAL),
+        };
+        writeln!(out, "{n}").map_err(|_| EOVERFLOW)
+    }
+
+    fn store(&self, idx: usize, input: &[u8]) -> Result {
+        let text = input_str(input)?;
+        let mut hw = self.hw.lock();
+        let r = match idx {
+            attr::MAC => {
+                let mac = MacAddr::parse(text).ok_or(EINVAL)?;
+                hw.set_mac(&self.bar, mac)
+            }
+            attr::MAX_FRAME => hw.set_max_frame(&self.bar, text.parse().map_err(|_| EINVAL)?),
+            attr::VLAN_ADD | attr::VLAN_DEL => {
+                let vid = text.parse().map_err(|_| EINVAL)?;
+                hw.set_vlan(&self.bar, vid, idx == attr::VLAN_ADD)
+            }
+            attr::MC_LIST => {
+                let mut list = [MacAddr::default(); MAX_MC_HASHES];
+                let n = parse_mac_list(text, &mut list).map_err(mbx::to_error)?;
+                hw.set_multicast(&self.bar, &list[..n])
+            }
+            attr::RESET => {
+                if text != "1" {
+                    return Err(EINVAL);
+                }
+                hw.reset(&self.bar)
+            }
+            _ => return Err(EINVAL),
+        };
+        r.map_err(|e| {
+            dev_warn!(self.pdev, "mailbox request failed: {:?}\n", e);
+            mbx::to_error(e)
+        })
+    }
+}

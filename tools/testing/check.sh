@@ -89,8 +89,8 @@ vm() {
 	grep -q . "$out" || ko "vm/$flavor (no results; see build/logs/vm-$flavor.stderr)"
 }
 if [ "${VZC_SKIP_VM:-0}" != 1 ]; then
-	vm stock module_load_unload sriov_vfs
-	vm debug module_load_unload kunit sriov_vfs
+	vm stock module_load_unload sriov_vfs vf_probe
+	vm debug module_load_unload kunit sriov_vfs vf_probe
 fi
 
 echo

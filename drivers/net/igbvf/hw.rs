@@ -19,6 +19,13 @@ use crate::vzc_core::vf_mbx::{MacAddr, Mailbox, MbxError, MbxStats, Msg, Timing,
 /// tag and the CRC (igbvf sends `max_frame + VLAN_TAG_SIZE`).
 pub(crate) const DEFAULT_MAX_FRAME: u16 = 1500 + 14 + 4 + 4;
 
+/// Handshake attempts per reset. The igb PF writes link-change pings into
+/// the shared mailbox memory from its watchdog, unsynchronised with our
+/// messages; one that lands on our `VF_RESET` loses it and the attempt
+/// times out (seen under QEMU when the PF link comes up during probe).
+/// igbvf recovers from its watchdog; we retry a bounded number of times.
+const RESET_ATTEMPTS: u32 = 3;
+
 /// Where the VF's MAC address came from.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum MacSource {
@@ -50,8 +57,10 @@ pub(crate) struct VfHw {
     max_frame: u16,
     /// VF resets we performed (probe, recovery, sysfs).
     resets: u64,
-    /// Resets whose handshake failed.
+    /// Resets whose handshake failed in every attempt.
     reset_failures: u64,
+    /// Handshake attempts beyond the first.
+    reset_retries: u64,
 }
 
 impl VfHw {
@@ -64,15 +73,26 @@ impl VfHw {
             max_frame: DEFAULT_MAX_FRAME,
             resets: 0,
             reset_failures: 0,
+            reset_retries: 0,
         }
     }
 
     /// Resets the VF and redoes the PF handshake: CTRL.RST, wait for the PF
     /// reset indications to clear, `VF_RESET` (permanent MAC), then restore
     /// what the PF forgot with the reset (MAC if ours, max frame size).
+    /// Up to [`RESET_ATTEMPTS`] tries; a NACK or bad argument is final.
     pub(crate) fn reset(&mut self, bar: &Bar0<'_>) -> Result<(), MbxError> {
         self.resets += 1;
-        let r = self.reset_inner(bar);
+        let mut r = self.reset_inner(bar);
+        for _ in 1..RESET_ATTEMPTS {
+            match r {
+                Err(MbxError::Timeout | MbxError::LockTimeout | MbxError::UnexpectedReply) => {
+                    self.reset_retries += 1;
+                    r = self.reset_inner(bar);
+                }
+                _ => break,
+            }
+        }
         if r.is_err() {
             self.reset_failures += 1;
         }
@@ -179,9 +199,9 @@ impl VfHw {
         self.mbx.stats()
     }
 
-    /// (resets, failed resets).
-    pub(crate) fn resets(&self) -> (u64, u64) {
-        (self.resets, self.reset_failures)
+    /// (resets, failed resets, retried handshakes).
+    pub(crate) fn resets(&self) -> (u64, u64, u64) {
+        (self.resets, self.reset_failures, self.reset_retries)
     }
 }
 

@@ -79,10 +79,17 @@ impl pci::Driver for IgbVfDriver {
 
         let mut st = VfHw::new();
         if let Err(e) = st.reset(&bar) {
+            let s = st.mbx_stats();
             dev_err!(
                 pdev,
-                "VF reset handshake with the PF failed ({:?}); is the PF driver (igb) loaded and up?\n",
-                e
+                "VF reset handshake with the PF failed ({:?}; mailbox tx {} rx {} acks {} nacks {} timeouts {} pf_resets {}); is the PF driver (igb) loaded?\n",
+                e,
+                s.tx,
+                s.rx,
+                s.acks,
+                s.nacks,
+                s.timeouts,
+                s.pf_resets
             );
             hw::quiesce(&bar);
             return Err(mbx::to_error(e));
@@ -150,6 +157,7 @@ mod attr {
     pub(super) const MBX_PINGS: usize = 16;
     pub(super) const MBX_TIMEOUTS: usize = 17;
     pub(super) const MBX_BAD_REPLIES: usize = 18;
+    pub(super) const RESET_RETRIES: usize = 19;
 }
 
 const fn ro(name: &'static CStr) -> Attr {
@@ -204,12 +212,13 @@ impl AttrSource for VfPort<'_> {
         ro(c"mbx_pings"),
         ro(c"mbx_timeouts"),
         ro(c"mbx_bad_replies"),
+        ro(c"reset_retries"),
     ];
 
     fn show(&self, idx: usize, out: &mut SysfsBuf<'_>) -> Result {
         let mut hw = self.hw.lock();
         let s = hw.mbx_stats();
-        let (resets, reset_failures) = hw.resets();
+        let (resets, reset_failures, reset_retries) = hw.resets();
         let n = match idx {
             attr::MAC => return out.fmt(format_args!("{}\n", hw.mac().0)),
             attr::MAC_SOURCE => return out.fmt(format_args!("{}\n", source_name(hw.mac().1))),
@@ -225,6 +234,7 @@ impl AttrSource for VfPort<'_> {
             attr::MAX_FRAME => u64::from(hw.max_frame()),
             attr::RESETS => resets,
             attr::RESET_FAILURES => reset_failures,
+            attr::RESET_RETRIES => reset_retries,
             attr::PF_RESETS => s.pf_resets,
             attr::MBX_TX => s.tx,
             attr::MBX_RX => s.rx,

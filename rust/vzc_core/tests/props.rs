@@ -235,8 +235,11 @@ proptest! {
                     prop_assert_eq!(pieces.len(), 1);
                     prop_assert_eq!(pieces[0], Ok(h));
                 }
+                // The range starts mapped and runs into a second region; the
+                // tail may still be unmapped (the helper reports the first
+                // problem it meets, the iterator goes on to the hole).
                 Err(Error::CrossesRegion) => {
-                    prop_assert!(pieces.len() >= 2 && pieces.iter().all(|p| p.is_ok()));
+                    prop_assert!(pieces.len() >= 2 && pieces[0].is_ok() && pieces[1].is_ok());
                 }
                 Err(_) => prop_assert!(pieces.iter().any(|p| p.is_err())),
             }

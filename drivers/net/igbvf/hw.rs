@@ -61,6 +61,9 @@ pub(crate) struct VfHw {
     reset_failures: u64,
     /// Handshake attempts beyond the first.
     reset_retries: u64,
+    /// The VF was quiesced for unbind: nothing may talk to the PF again
+    /// (a late sysfs read must not redo the handshake and wake the VF).
+    stopped: bool,
 }
 
 impl VfHw {
@@ -74,6 +77,7 @@ impl VfHw {
             resets: 0,
             reset_failures: 0,
             reset_retries: 0,
+            stopped: false,
         }
     }
 
@@ -82,6 +86,9 @@ impl VfHw {
     /// what the PF forgot with the reset (MAC if ours, max frame size).
     /// Up to [`RESET_ATTEMPTS`] tries; a NACK or bad argument is final.
     pub(crate) fn reset(&mut self, bar: &Bar0<'_>) -> Result<(), MbxError> {
+        if self.stopped {
+            return Err(MbxError::NotReady);
+        }
         self.resets += 1;
         let mut r = self.reset_inner(bar);
         for _ in 1..RESET_ATTEMPTS {
@@ -125,6 +132,7 @@ impl VfHw {
     /// refuses (NACK) when the admin set the VF's address and the VF is
     /// not trusted.
     pub(crate) fn set_mac(&mut self, bar: &Bar0<'_>, mac: MacAddr) -> Result<(), MbxError> {
+        self.check_running()?;
         self.mbx.request(&mut BarMbx(bar), &Msg::set_mac(mac)?)?;
         self.mac = mac;
         self.mac_source = MacSource::User;
@@ -133,6 +141,7 @@ impl VfHw {
 
     /// Largest frame to accept, CRC included (`SET_LPE`).
     pub(crate) fn set_max_frame(&mut self, bar: &Bar0<'_>, size: u16) -> Result<(), MbxError> {
+        self.check_running()?;
         self.mbx.request(&mut BarMbx(bar), &Msg::set_lpe(size)?)?;
         self.max_frame = size;
         Ok(())
@@ -140,6 +149,7 @@ impl VfHw {
 
     /// Adds or removes a VLAN filter (`SET_VLAN`).
     pub(crate) fn set_vlan(&mut self, bar: &Bar0<'_>, vid: u16, add: bool) -> Result<(), MbxError> {
+        self.check_running()?;
         self.mbx
             .request(&mut BarMbx(bar), &Msg::set_vlan(vid, add)?)
     }
@@ -150,6 +160,7 @@ impl VfHw {
         bar: &Bar0<'_>,
         addrs: &[MacAddr],
     ) -> Result<(), MbxError> {
+        self.check_running()?;
         if addrs.len() > MAX_MC_HASHES {
             return Err(MbxError::InvalidArgument);
         }
@@ -161,6 +172,13 @@ impl VfHw {
     /// by a lost reply, is recovered by a VF reset and a new handshake
     /// first: that is how a VF learns that the PF forgot its state.
     pub(crate) fn link(&mut self, bar: &Bar0<'_>) -> LinkInfo {
+        if self.stopped {
+            return LinkInfo {
+                up: false,
+                speed: 0,
+                full_duplex: false,
+            };
+        }
         let mut io = BarMbx(bar);
         let pf_reset = self.mbx.check_for_rst(&mut io);
         if pf_reset || !self.mbx.is_ready() {
@@ -182,6 +200,20 @@ impl VfHw {
             },
             full_duplex: status.fd(),
         }
+    }
+
+    fn check_running(&self) -> Result<(), MbxError> {
+        if self.stopped {
+            Err(MbxError::NotReady)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Quiesces the VF for good (unbind): see [`quiesce`].
+    pub(crate) fn stop(&mut self, bar: &Bar0<'_>) {
+        self.stopped = true;
+        quiesce(bar);
     }
 
     /// Current MAC address and where it came from.

@@ -47,12 +47,22 @@ kernel::pci_device_table!(
 
 /// One bound VF: the BAR and the mailbox-side state behind a mutex (the
 /// mailbox sleeps while polling; sysfs calls come from any process).
-#[pin_data]
+#[pin_data(PinnedDrop)]
 pub(crate) struct VfPort<'bound> {
     pdev: &'bound pci::Device,
     bar: Bar0<'bound>,
     #[pin]
     hw: Mutex<VfHw>,
+}
+
+#[pinned_drop]
+impl PinnedDrop for VfPort<'_> {
+    fn drop(self: Pin<&mut Self>) {
+        // Also reached when probe fails after the handshake (sysfs
+        // directory creation): leave the VF quiet then too. After
+        // `unbind` this repeats an idempotent reset.
+        hw::quiesce(&self.bar);
+    }
 }
 
 /// Driver data of a bound VF. Fields drop in order: the sysfs directory
@@ -113,10 +123,9 @@ impl pci::Driver for IgbVfDriver {
     }
 
     fn unbind<'bound>(_pdev: &'bound pci::Device<Core<'_>>, this: Pin<&Self::Data<'bound>>) {
-        // Hold the lock so no sysfs-triggered mailbox exchange runs while
-        // the VF is reset under it.
-        let _hw = this.port.hw.lock();
-        hw::quiesce(&this.port.bar);
+        // Under the lock: no sysfs-triggered mailbox exchange runs while the
+        // VF is reset, and none can start afterwards (stopped).
+        this.port.hw.lock().stop(&this.port.bar);
     }
 }
 

@@ -19,7 +19,7 @@ struct kobject *vzc_sysfs_create(const char *version);
 void vzc_sysfs_destroy(struct kobject *kobj);
 
 /* Most attributes one vzc_attr_dir holds. */
-#define VZC_ATTR_DIR_MAX 24
+#define VZC_ATTR_DIR_MAX 32
 
 typedef ssize_t (*vzc_show_fn)(const void *priv, unsigned int idx, char *buf);
 typedef ssize_t (*vzc_store_fn)(const void *priv, unsigned int idx,

@@ -6,18 +6,25 @@
 //! One `mod` per concern:
 //! - `regs` — the BAR0 registers, declared once with `register!`;
 //! - `mbx` — the VF<->PF mailbox on the BAR (protocol in `vzc_core::vf_mbx`);
-//! - `hw` — reset/handshake, mailbox requests, link state, quiesce.
+//! - `hw` — reset/handshake, mailbox requests, link state, quiesce;
+//! - `rx_ring`, `tx_ring` — queue 0's descriptor rings in coherent DMA
+//!   memory; `provider` — the [`provider::RxBufferProvider`] trait RX
+//!   buffers come from, and the self-test's pool provider.
 //!
 //! Per VF, `/sys/bus/pci/devices/<vf>/vzc/` shows the state and takes the
 //! mailbox requests (Documentation/vf-driver.rst).
 
+mod dma_mem;
 mod hw;
 mod mbx;
+mod provider;
 mod regs;
+mod rx_ring;
+mod tx_ring;
 
 use core::fmt::Write as _;
 use kernel::{
-    device::Core,
+    device::{Bound, Core},
     pci,
     prelude::*,
     sync::Mutex, //
@@ -27,8 +34,26 @@ use crate::glue::{
     self,
     sysfs::{Attr, AttrDir, AttrSource, SysfsBuf},
 };
-use crate::vzc_core::vf_mbx::{parse_mac_list, MacAddr, MAX_MC_HASHES};
+use crate::vzc_core::{
+    vf_mbx::{parse_mac_list, MacAddr, MAX_MC_HASHES},
+    vf_ring::RingSize,
+};
 use hw::{MacSource, VfHw};
+use provider::{PoolProvider, POOL_BUF, TEST_ETHERTYPE, TEST_FRAME_LEN, TEST_HDR_LEN};
+use rx_ring::RxRing;
+use tx_ring::TxRing;
+
+/// Descriptors of the self-test's TX ring.
+const TX_RING_DESCS: u16 = 64;
+
+/// Queue 0's rings, when started (from sysfs, for the self-test).
+#[derive(Default)]
+pub(crate) struct Queues {
+    rx: Option<RxRing<PoolProvider>>,
+    tx: Option<TxRing>,
+    /// Buffers the last stopped RX ring gave back unused.
+    last_reclaimed: u64,
+}
 
 /// Name of the PCI driver (`/sys/bus/pci/drivers/vhost_zc_vf`).
 pub(crate) const DRIVER_NAME: &CStr = c"vhost_zc_vf";
@@ -49,8 +74,11 @@ kernel::pci_device_table!(
 /// mailbox sleeps while polling; sysfs calls come from any process).
 #[pin_data(PinnedDrop)]
 pub(crate) struct VfPort<'bound> {
-    pdev: &'bound pci::Device,
+    pdev: &'bound pci::Device<Bound>,
     bar: Bar0<'bound>,
+    /// Lock order: `queues` before `hw`.
+    #[pin]
+    queues: Mutex<Queues>,
     #[pin]
     hw: Mutex<VfHw>,
 }
@@ -113,6 +141,7 @@ impl pci::Driver for IgbVfDriver {
             try_pin_init!(VfPort {
                 pdev,
                 bar,
+                queues <- kernel::new_mutex!(Queues::default()),
                 hw <- kernel::new_mutex!(st),
             }),
         )?;
@@ -123,9 +152,19 @@ impl pci::Driver for IgbVfDriver {
     }
 
     fn unbind<'bound>(_pdev: &'bound pci::Device<Core<'_>>, this: Pin<&Self::Data<'bound>>) {
-        // Under the lock: no sysfs-triggered mailbox exchange runs while the
-        // VF is reset, and none can start afterwards (stopped).
-        this.port.hw.lock().stop(&this.port.bar);
+        let port = &this.port;
+        let mut q = port.queues.lock();
+        let (rx, tx) = (q.rx.take(), q.tx.take());
+        // Queues off, then the VF reset (under the lock: no sysfs-triggered
+        // mailbox exchange runs meanwhile, and none can start afterwards),
+        // and only then is the rings' memory freed (end of scope).
+        if let Some(mut r) = rx {
+            let _ = r.stop(&port.bar);
+        }
+        if let Some(mut t) = tx {
+            let _ = t.stop(&port.bar);
+        }
+        port.hw.lock().stop(&port.bar);
     }
 }
 
@@ -167,6 +206,15 @@ mod attr {
     pub(super) const MBX_TIMEOUTS: usize = 17;
     pub(super) const MBX_BAD_REPLIES: usize = 18;
     pub(super) const RESET_RETRIES: usize = 19;
+    pub(super) const RX_RING: usize = 20;
+    pub(super) const RX_POSTED: usize = 21;
+    pub(super) const RX_GOOD: usize = 22;
+    pub(super) const RX_BAD: usize = 23;
+    pub(super) const RX_BYTES: usize = 24;
+    pub(super) const RX_RECLAIMED: usize = 25;
+    pub(super) const TX_SEND: usize = 26;
+    pub(super) const TX_SENT: usize = 27;
+    pub(super) const TX_DONE: usize = 28;
 }
 
 const fn ro(name: &'static CStr) -> Attr {
@@ -222,9 +270,22 @@ impl AttrSource for VfPort<'_> {
         ro(c"mbx_timeouts"),
         ro(c"mbx_bad_replies"),
         ro(c"reset_retries"),
+        rw(c"rx_ring"),
+        ro(c"rx_posted"),
+        ro(c"rx_good"),
+        ro(c"rx_bad"),
+        ro(c"rx_bytes"),
+        ro(c"rx_reclaimed"),
+        wo(c"tx_send"),
+        ro(c"tx_sent"),
+        ro(c"tx_done"),
     ];
 
     fn show(&self, idx: usize, out: &mut SysfsBuf<'_>) -> Result {
+        if (attr::RX_RING..=attr::TX_DONE).contains(&idx) {
+            let n = self.show_queue(idx)?;
+            return writeln!(out, "{n}").map_err(|_| EOVERFLOW);
+        }
         let mut hw = self.hw.lock();
         let s = hw.mbx_stats();
         let (resets, reset_failures, reset_retries) = hw.resets();
@@ -259,6 +320,11 @@ impl AttrSource for VfPort<'_> {
 
     fn store(&self, idx: usize, input: &[u8]) -> Result {
         let text = input_str(input)?;
+        match idx {
+            attr::RX_RING => return self.set_rx_ring(text.parse().map_err(|_| EINVAL)?),
+            attr::TX_SEND => return self.tx_send(text),
+            _ => {}
+        }
         let mut hw = self.hw.lock();
         let r = match idx {
             attr::MAC => {
@@ -287,5 +353,97 @@ impl AttrSource for VfPort<'_> {
             dev_warn!(self.pdev, "mailbox request failed: {:?}\n", e);
             mbx::to_error(e)
         })
+    }
+}
+
+/// The self-test's queue controls (sysfs `rx_*`, `tx_*`).
+impl VfPort<'_> {
+    fn show_queue(&self, idx: usize) -> Result<u64> {
+        let mut q = self.queues.lock();
+        if let Some(rx) = q.rx.as_mut() {
+            // Reading the counters is what drives the RX ring (no IRQs yet).
+            rx.clean(&self.bar, u32::from(u16::MAX));
+        }
+        if let Some(tx) = q.tx.as_mut() {
+            tx.clean();
+        }
+        let rx = q.rx.as_ref();
+        let ps = rx.map(|r| r.provider().stats()).unwrap_or_default();
+        Ok(match idx {
+            attr::RX_RING => rx.map_or(0, |r| u64::from(r.size())),
+            attr::RX_POSTED => rx.map_or(0, |r| u64::from(r.posted())),
+            attr::RX_GOOD => ps.good,
+            attr::RX_BAD => ps.bad + rx.map_or(0, |r| r.stats().non_eop + r.stats().bad_len),
+            attr::RX_BYTES => ps.bytes,
+            attr::RX_RECLAIMED => q.last_reclaimed,
+            attr::TX_SENT => q.tx.as_ref().map_or(0, |t| t.sent),
+            attr::TX_DONE => q.tx.as_ref().map_or(0, |t| t.done),
+            _ => return Err(EINVAL),
+        })
+    }
+
+    /// `n` > 0: start an RX ring of `n` descriptors filled from a pool of
+    /// `n` buffers; 0: stop it and free it.
+    fn set_rx_ring(&self, n: u16) -> Result {
+        let mut q = self.queues.lock();
+        if n == 0 {
+            let mut rx = q.rx.take().ok_or(EINVAL)?;
+            if rx.stop(&self.bar).is_err() {
+                // The queue did not say it stopped: reset the VF before
+                // its buffers are freed.
+                let _ = self.hw.lock().reset(&self.bar);
+            }
+            q.last_reclaimed = rx.provider().stats().reclaimed;
+            return Ok(());
+        }
+        if q.rx.is_some() {
+            return Err(EBUSY);
+        }
+        let size = RingSize::new(n).map_err(|_| EINVAL)?;
+        let pool = PoolProvider::new(self.pdev.as_ref(), n)?;
+        let mut rx = RxRing::new(self.pdev.as_ref(), size, POOL_BUF, pool)?;
+        if let Err(e) = rx.start(&self.bar) {
+            if rx.stop(&self.bar).is_err() {
+                let _ = self.hw.lock().reset(&self.bar);
+            }
+            return Err(e);
+        }
+        q.rx = Some(rx);
+        Ok(())
+    }
+
+    /// `<dst-mac> <count>`: sends `count` self-test frames to `dst`.
+    fn tx_send(&self, text: &str) -> Result {
+        let mut words = text.split_whitespace();
+        let dst = words.next().and_then(MacAddr::parse).ok_or(EINVAL)?;
+        let count: u16 = words.next().ok_or(EINVAL)?.parse().map_err(|_| EINVAL)?;
+        if words.next().is_some() || count == 0 || count >= TX_RING_DESCS {
+            return Err(EINVAL);
+        }
+        let src = self.hw.lock().mac().0;
+        let mut q = self.queues.lock();
+        if q.tx.is_none() {
+            let size = RingSize::new(TX_RING_DESCS).map_err(|_| EINVAL)?;
+            let mut tx = TxRing::new(self.pdev.as_ref(), size)?;
+            if let Err(e) = tx.start(&self.bar) {
+                if tx.stop(&self.bar).is_err() {
+                    let _ = self.hw.lock().reset(&self.bar);
+                }
+                return Err(e);
+            }
+            q.tx = Some(tx);
+        }
+        let tx = q.tx.as_mut().ok_or(EINVAL)?;
+        let mut frame = [0u8; TEST_FRAME_LEN];
+        frame[0..6].copy_from_slice(&dst.0);
+        frame[6..12].copy_from_slice(&src.0);
+        frame[12..14].copy_from_slice(&TEST_ETHERTYPE.to_be_bytes());
+        for (i, b) in frame.iter_mut().enumerate().skip(TEST_HDR_LEN) {
+            *b = provider::test_frame_byte(i);
+        }
+        for _ in 0..count {
+            tx.send(&self.bar, &frame)?;
+        }
+        Ok(())
     }
 }

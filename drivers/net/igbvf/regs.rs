@@ -5,8 +5,10 @@
 //! Offsets from igbvf `regs.h` / `mbx.h` (the 82576 datasheet's VF register
 //! summary; QEMU's `igbvf.c` maps the same offsets). Every register is declared
 //! `u32`: the VF BAR accepts only 32-bit accesses (QEMU `igbvf` enforces
-//! it). Only registers in use are
-//! declared; the rings' registers come with the rings.
+//! it). Only registers in use are declared. Queue registers are for queue
+//! 0 of the VF (the VF's second queue at +0x100 is unused); their values
+//! are computed and validated by `vzc_core::vf_ring`, so they are declared
+//! as raw words.
 
 use kernel::io::register;
 
@@ -55,5 +57,83 @@ register! {
     pub(crate) VMBMEM(u32)[16] @ 0x0800 {
         /// One message word.
         31:0 word;
+    }
+
+    /// RX descriptor ring base, low 32 bits (128-byte aligned).
+    pub(crate) RDBAL(u32) @ 0x2800 {
+        /// Raw value.
+        31:0 value;
+    }
+
+    /// RX descriptor ring base, high 32 bits.
+    pub(crate) RDBAH(u32) @ 0x2804 {
+        /// Raw value.
+        31:0 value;
+    }
+
+    /// RX descriptor ring length in bytes (multiple of 128).
+    pub(crate) RDLEN(u32) @ 0x2808 {
+        /// Raw value.
+        31:0 value;
+    }
+
+    /// RX split and replication control: buffer size, descriptor type, drop.
+    pub(crate) SRRCTL(u32) @ 0x280c {
+        /// Raw value.
+        31:0 value;
+    }
+
+    /// RX descriptor head (device's next descriptor).
+    pub(crate) RDH(u32) @ 0x2810 {
+        /// Raw value.
+        31:0 value;
+    }
+
+    /// RX descriptor tail (first descriptor not yet given to the device).
+    pub(crate) RDT(u32) @ 0x2818 {
+        /// Raw value.
+        31:0 value;
+    }
+
+    /// RX descriptor control: queue enable and thresholds.
+    pub(crate) RXDCTL(u32) @ 0x2828 {
+        /// Raw value.
+        31:0 value;
+    }
+
+    /// TX descriptor ring base, low 32 bits.
+    pub(crate) TDBAL(u32) @ 0x3800 {
+        /// Raw value.
+        31:0 value;
+    }
+
+    /// TX descriptor ring base, high 32 bits.
+    pub(crate) TDBAH(u32) @ 0x3804 {
+        /// Raw value.
+        31:0 value;
+    }
+
+    /// TX descriptor ring length in bytes (multiple of 128).
+    pub(crate) TDLEN(u32) @ 0x3808 {
+        /// Raw value.
+        31:0 value;
+    }
+
+    /// TX descriptor head.
+    pub(crate) TDH(u32) @ 0x3810 {
+        /// Raw value.
+        31:0 value;
+    }
+
+    /// TX descriptor tail.
+    pub(crate) TDT(u32) @ 0x3818 {
+        /// Raw value.
+        31:0 value;
+    }
+
+    /// TX descriptor control: queue enable.
+    pub(crate) TXDCTL(u32) @ 0x3828 {
+        /// Raw value.
+        31:0 value;
     }
 }

@@ -26,6 +26,7 @@ mod error;
 mod mem;
 mod ring;
 pub mod vf_mbx;
+pub mod vf_ring;
 
 // The flat re-exports are the public API. When these sources are a private
 // `mod` of the kernel module, re-exports the module does not use would warn

@@ -106,6 +106,37 @@ echo 1 >$d/reset || fail "reset failed"
 wait_link "$vf0" || fail "VF0 link down after reset"
 echo "mailbox: LPE/VLAN/MC acked, foreign MAC nacked, reset ok (acks $(cat $d/mbx_acks) nacks $(cat $d/mbx_nacks))"
 
+# --- queue 0: VF0 sends to VF1 through the PF's VM-to-VM switch ---
+d1=/sys/bus/pci/devices/$vf1/vzc
+echo 64 >$d1/rx_ring || fail "starting VF1's RX ring failed"
+[ "$(cat $d1/rx_ring)" = 64 ] || fail "rx_ring reads $(cat $d1/rx_ring)"
+# One slot stays empty (head == tail means empty).
+[ "$(cat $d1/rx_posted)" = 63 ] || fail "rx_posted $(cat $d1/rx_posted), want 63"
+if echo 64 >$d1/rx_ring 2>/dev/null; then fail "a second RX ring was accepted"; fi
+if echo 12 >$d/rx_ring 2>/dev/null; then fail "a 12-descriptor ring was accepted"; fi
+if echo "$MAC1 64" >$d/tx_send 2>/dev/null; then fail "64 frames at once were accepted"; fi
+echo "$MAC1 10" >$d/tx_send || fail "VF0 tx_send failed"
+n=0
+while [ "$(cat $d1/rx_good)" -lt 10 ]; do
+	n=$((n + 1))
+	[ $n -le 25 ] || fail "VF1 received $(cat $d1/rx_good) good / $(cat $d1/rx_bad) bad of 10 frames in 5 s (VF0 tx_done $(cat $d/tx_done))"
+	sleep 0.2
+done
+[ "$(cat $d1/rx_good)" = 10 ] && [ "$(cat $d1/rx_bad)" = 0 ] || fail "VF1 rx good $(cat $d1/rx_good) bad $(cat $d1/rx_bad)"
+[ "$(cat $d1/rx_bytes)" = 600 ] || fail "VF1 rx_bytes $(cat $d1/rx_bytes), want 10 x 60"
+[ "$(cat $d/tx_sent)" = 10 ] && [ "$(cat $d/tx_done)" = 10 ] || fail "VF0 tx sent $(cat $d/tx_sent) done $(cat $d/tx_done)"
+[ "$(cat $d1/rx_posted)" = 63 ] || fail "VF1 ring not refilled: rx_posted $(cat $d1/rx_posted)"
+# Frames for an address nobody has do not reach VF1.
+echo "52:54:00:00:00:99 5" >$d/tx_send || fail "tx_send to an unknown MAC failed"
+sleep 1
+[ "$(cat $d1/rx_good)" = 10 ] && [ "$(cat $d1/rx_bad)" = 0 ] || fail "VF1 got frames not addressed to it"
+echo 0 >$d1/rx_ring || fail "stopping VF1's RX ring failed"
+[ "$(cat $d1/rx_reclaimed)" = 63 ] || fail "rx_reclaimed $(cat $d1/rx_reclaimed), want 63"
+[ "$(cat $d1/rx_ring)" = 0 ] || fail "rx_ring $(cat $d1/rx_ring) after stop"
+echo "rings: VF0 -> VF1 10 frames, 600 bytes, pattern ok; 63 buffers reclaimed on stop"
+# Leave a ring with buffers posted for the teardowns below (sriov_numvfs=0).
+echo 64 >$d1/rx_ring || fail "restarting VF1's RX ring failed"
+
 # --- PF-initiated reset: the VF notices RSTI/RSTD and redoes the handshake ---
 pfr=$(cat $d/pf_resets)
 resets=$(cat $d/resets)

@@ -120,7 +120,7 @@ impl pci::Driver for IgbVfDriver {
             let s = st.mbx_stats();
             dev_err!(
                 pdev,
-                "VF reset handshake with the PF failed ({:?}; mailbox tx {} rx {} acks {} nacks {} timeouts {} pf_resets {}); is the PF driver (igb) loaded?\n",
+                "VF reset handshake with the PF failed ({:?}; mailbox tx {} rx {} acks {} nacks {} timeouts {} pf_resets {}); is the PF driver (igb) loaded and its interface up?\n",
                 e,
                 s.tx,
                 s.rx,

@@ -426,7 +426,7 @@ impl Mailbox {
     }
 
     /// RSTI or RSTD seen: the PF reset (or is resetting) and the handshake
-    /// must be redone. Consumes RSTD.
+    /// must be redone. Consumes RSTD; counted in `pf_resets`.
     pub fn check_for_rst(&mut self, io: &mut impl MbxIo) -> bool {
         let hit = self.take(io, V2P_RSTI | V2P_RSTD);
         if hit {
@@ -546,8 +546,10 @@ impl Mailbox {
         self.ready = false;
         self.cts = false;
         let mut clear = false;
+        // Not `check_for_rst`: the handshake's own wait is not a PF reset
+        // event to count (RSTI stays up for every poll while the PF is down).
         for _ in 0..self.timing.rst_tries {
-            if !self.check_for_rst(io) {
+            if !self.take(io, V2P_RSTI | V2P_RSTD) {
                 clear = true;
                 break;
             }
@@ -832,7 +834,7 @@ mod tests {
         assert!(m.is_ready() && m.cts());
         assert_eq!(pf.received, vec![vec![0x01]]);
         let s = m.stats();
-        assert_eq!((s.tx, s.rx, s.acks, s.pf_resets), (1, 1, 1, 1));
+        assert_eq!((s.tx, s.rx, s.acks, s.pf_resets), (1, 1, 1, 0));
     }
 
     #[test]
@@ -931,6 +933,8 @@ mod tests {
         assert!(pf.received.is_empty());
         assert!(!m.is_ready());
         assert_eq!(pf.delays, 200 * 5);
+        assert_eq!(m.stats().pf_resets, 0);
+        assert_eq!(m.stats().timeouts, 1);
     }
 
     #[test]

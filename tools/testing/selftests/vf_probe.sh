@@ -150,6 +150,24 @@ wait_link "$vf0" || fail "VF0 link '$(attr "$vf0" link)' after PF reset"
 echo "PF reset: pf_resets $pfr -> $(cat $d/pf_resets), resets $resets -> $(cat $d/resets)" \
 	"(retries $(cat $d/reset_retries), mbx_timeouts $(cat $d/mbx_timeouts)), link up"
 
+# --- probe failure: with the PF down (igb frees its IRQs) nobody answers
+# the mailbox; the probe must fail with a reason and leave nothing behind ---
+echo "$vf0" >$DRV/unbind || fail "unbind before the PF-down probe failed"
+$IP link set "$pfdev" down || fail "PF down failed"
+t0=$(date +%s)
+echo "$vf0" >$DRV/bind 2>/dev/null
+[ -z "$(drv_of "$vf0")" ] || fail "VF0 bound while the PF cannot answer"
+[ ! -e "/sys/bus/pci/devices/$vf0/vzc" ] || fail "vzc dir left by a failed probe"
+# (igb_down resets the PF and only igb_up clears RSTI: PfInReset.)
+dmesg | grep -q "$vf0: VF reset handshake with the PF failed (PfInReset" ||
+	fail "no logged reason for the failed probe: $(dmesg | grep "$vf0" | tail -n 2)"
+echo "probe with the PF down: failed after $(( $(date +%s) - t0 )) s: $(dmesg | grep "$vf0: VF reset handshake" | tail -n 1 | cut -d] -f2-)"
+$IP link set "$pfdev" up || fail "PF up failed"
+wait_carrier
+echo "$vf0" >$DRV/bind || fail "bind after the PF came back failed"
+[ "$(attr "$vf0" mac)" = $MAC0 ] || fail "VF0 mac '$(attr "$vf0" mac)' after the PF came back"
+wait_link "$vf0" || fail "VF0 link down after the PF came back"
+
 # --- unbind/bind VF0 20 times ---
 i=0
 while [ $i -lt 20 ]; do

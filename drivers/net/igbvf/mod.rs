@@ -154,17 +154,20 @@ impl pci::Driver for IgbVfDriver {
     fn unbind<'bound>(_pdev: &'bound pci::Device<Core<'_>>, this: Pin<&Self::Data<'bound>>) {
         let port = &this.port;
         let mut q = port.queues.lock();
-        let (rx, tx) = (q.rx.take(), q.tx.take());
+        let (mut rx, mut tx) = (q.rx.take(), q.tx.take());
         // Queues off, then the VF reset (under the lock: no sysfs-triggered
         // mailbox exchange runs meanwhile, and none can start afterwards),
-        // and only then is the rings' memory freed (end of scope).
-        if let Some(mut r) = rx {
+        // and only then is the rings' memory freed: `rx`/`tx` live to the
+        // end of this function, so even a queue that did not report
+        // stopped is reset before its buffers go.
+        if let Some(r) = rx.as_mut() {
             let _ = r.stop(&port.bar);
         }
-        if let Some(mut t) = tx {
+        if let Some(t) = tx.as_mut() {
             let _ = t.stop(&port.bar);
         }
         port.hw.lock().stop(&port.bar);
+        drop((rx, tx));
     }
 }
 

@@ -8,6 +8,7 @@
 //! - `glue` — safe wrappers over kernel APIs the `kernel` crate lacks; the only
 //!   place with `unsafe`;
 //! - `vhost` — `/dev/vhost-net` (misc minor 238) and its ioctl ABI;
+//! - `net` — hardware drivers: `net::igbvf`, the 82576 SR-IOV VF;
 //! - `kunit` — KUnit suites that run the core inside the kernel.
 
 use kernel::prelude::*;
@@ -19,6 +20,8 @@ pub mod vzc_core;
 
 #[path = "../rust/glue/mod.rs"]
 mod glue;
+
+mod net;
 
 #[cfg(CONFIG_KUNIT)]
 mod kunit;
@@ -47,10 +50,13 @@ struct VhostZc {
     #[pin]
     vhost_net: glue::miscdev::Registration<vhost::VhostNet>,
     sysfs: glue::sysfs::SysfsRoot,
+    /// The 82576 VF driver; unregistered on unload, which unbinds every VF.
+    #[pin]
+    vf_driver: kernel::driver::Registration<kernel::pci::Adapter<net::igbvf::IgbVfDriver>>,
 }
 
 impl kernel::InPlaceModule for VhostZc {
-    fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
+    fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
             sysfs: glue::sysfs::SysfsRoot::new(VERSION)?,
             vhost_net <- glue::miscdev::Registration::register(
@@ -58,6 +64,7 @@ impl kernel::InPlaceModule for VhostZc {
                 VHOST_NET_MINOR,
                 c"minor 238 is taken: unload vhost_net (and blacklist it) to use vhost_zc",
             ),
+            vf_driver <- kernel::driver::Registration::new(net::igbvf::DRIVER_NAME, module),
         })
         .pin_chain(|_| {
             pr_info!("{} loaded\n", VERSION.to_str().unwrap_or("?"));

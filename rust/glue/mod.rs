@@ -8,6 +8,7 @@
 pub(crate) mod eventfd;
 mod ffi;
 pub(crate) mod miscdev;
+pub(crate) mod pci;
 pub(crate) mod poll;
 pub(crate) mod socket;
 pub(crate) mod stats;

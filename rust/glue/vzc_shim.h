@@ -7,6 +7,7 @@
 #ifndef VZC_SHIM_H
 #define VZC_SHIM_H
 
+#include <linux/device.h>
 #include <linux/kobject.h>
 
 /*
@@ -62,5 +63,26 @@ int vzc_sock_peek_len(struct socket *sock);
 
 /* Atomically set bit @bit of the user byte at @uaddr (upstream set_bit_to_user). */
 int vzc_log_set_bit(unsigned long uaddr, unsigned int bit);
+/* Most attributes one vzc_attr_dir holds. */
+#define VZC_ATTR_DIR_MAX 32
+
+typedef ssize_t (*vzc_show_fn)(const void *priv, unsigned int idx, char *buf);
+typedef ssize_t (*vzc_store_fn)(const void *priv, unsigned int idx,
+				const char *buf, size_t count);
+
+/*
+ * Create directory @name below @parent's sysfs directory with @n attributes
+ * (names[i] with mode modes[i]; the name strings must outlive the directory)
+ * whose show/store call @show/@store with @priv and the attribute's index.
+ * @priv must stay valid until vzc_attr_dir_destroy() returns, which removes
+ * the directory and waits for running callbacks. Returns the kobject or an
+ * ERR_PTR.
+ */
+struct kobject *vzc_attr_dir_create(struct device *parent, const char *name,
+				    const char *const *names,
+				    const unsigned short *modes, unsigned int n,
+				    const void *priv, vzc_show_fn show,
+				    vzc_store_fn store);
+void vzc_attr_dir_destroy(struct kobject *kobj);
 
 #endif /* VZC_SHIM_H */

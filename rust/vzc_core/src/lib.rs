@@ -28,6 +28,8 @@ mod mem;
 pub mod net;
 mod ring;
 pub mod split;
+pub mod vf_mbx;
+pub mod vf_ring;
 pub mod vhost;
 
 // The flat re-exports are the public API. When these sources are a private

@@ -29,7 +29,7 @@ vhost_net)
 	load() { modprobe vhost_net; }
 	unload() { modprobe -r vhost_net; } ;;
 vhost_zc)
-	load() { insmod "$VZC_KO"; }
+	load() { vzc_insmod; }
 	unload() { rmmod vhost_zc; } ;;
 *) fail "unknown VHOST_PROVIDER '$provider' (vhost_net|vhost_zc)" ;;
 esac

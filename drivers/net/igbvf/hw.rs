@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+//! VF bring-up and state: reset (igbvf `e1000_reset_hw_vf` +
+//! `e1000_init_hw_vf`), the mailbox requests, link state, quiesce.
+//!
+//! 82576 datasheet, virtualization chapter: VF reset via VTCTRL.RST and the
+//! PF reset indications RSTI/RSTD of the mailbox (see
+//! Documentation/vf-driver.rst for what was checked where); link state from
+//! STATUS.LU qualified by the PF's clear-to-send, as igbvf
+//! `e1000_check_for_link_vf` does.
+
+use kernel::{io::Io, prelude::*};
+
+use super::{mbx::BarMbx, regs, Bar0};
+use crate::glue;
+use crate::vzc_core::vf_mbx::{MacAddr, Mailbox, MbxError, MbxStats, Msg, Timing, MAX_MC_HASHES};
+
+/// Default largest frame: 1500 bytes of payload, Ethernet header, one VLAN
+/// tag and the CRC (igbvf sends `max_frame + VLAN_TAG_SIZE`).
+pub(crate) const DEFAULT_MAX_FRAME: u16 = 1500 + 14 + 4 + 4;
+
+/// Handshake attempts per reset. The igb PF writes link-change pings into
+/// the shared mailbox memory from its watchdog, unsynchronised with our
+/// messages; one that lands on our `VF_RESET` loses it and the attempt
+/// times out (seen under QEMU when the PF link comes up during probe).
+/// igbvf recovers from its watchdog; we retry a bounded number of times.
+const RESET_ATTEMPTS: u32 = 3;
+
+/// Where the VF's MAC address came from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MacSource {
+    /// The PF's reply to `VF_RESET` (administratively set or default).
+    Pf,
+    /// The PF had none; we chose a random locally administered one and
+    /// registered it with `SET_MAC_ADDR` (igbvf: `eth_hw_addr_random`).
+    Random,
+    /// Set through sysfs with `SET_MAC_ADDR`.
+    User,
+}
+
+/// Speed and duplex as STATUS reports them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LinkInfo {
+    /// Link usable: STATUS.LU and the PF answers us (CTS).
+    pub(crate) up: bool,
+    /// Mb/s.
+    pub(crate) speed: u32,
+    /// Full duplex.
+    pub(crate) full_duplex: bool,
+}
+
+/// Software state of one VF, kept under the port's mutex.
+pub(crate) struct VfHw {
+    mbx: Mailbox,
+    mac: MacAddr,
+    mac_source: MacSource,
+    max_frame: u16,
+    /// VF resets we performed (probe, recovery, sysfs).
+    resets: u64,
+    /// Resets whose handshake failed in every attempt.
+    reset_failures: u64,
+    /// Handshake attempts beyond the first.
+    reset_retries: u64,
+    /// The VF was quiesced for unbind: nothing may talk to the PF again
+    /// (a late sysfs read must not redo the handshake and wake the VF).
+    stopped: bool,
+}
+
+impl VfHw {
+    /// State before the first reset.
+    pub(crate) const fn new() -> Self {
+        Self {
+            mbx: Mailbox::new(Timing::IGBVF),
+            mac: MacAddr([0; 6]),
+            mac_source: MacSource::Pf,
+            max_frame: DEFAULT_MAX_FRAME,
+            resets: 0,
+            reset_failures: 0,
+            reset_retries: 0,
+            stopped: false,
+        }
+    }
+
+    /// Resets the VF and redoes the PF handshake: CTRL.RST, wait for the PF
+    /// reset indications to clear, `VF_RESET` (permanent MAC), then restore
+    /// what the PF forgot with the reset (MAC if ours, max frame size).
+    /// Up to [`RESET_ATTEMPTS`] tries; a NACK or bad argument is final.
+    pub(crate) fn reset(&mut self, bar: &Bar0<'_>) -> Result<(), MbxError> {
+        if self.stopped {
+            return Err(MbxError::NotReady);
+        }
+        self.resets += 1;
+        let mut r = self.reset_inner(bar);
+        for _ in 1..RESET_ATTEMPTS {
+            match r {
+                Err(MbxError::Timeout | MbxError::LockTimeout | MbxError::UnexpectedReply) => {
+                    self.reset_retries += 1;
+                    r = self.reset_inner(bar);
+                }
+                _ => break,
+            }
+        }
+        if r.is_err() {
+            self.reset_failures += 1;
+        }
+        r
+    }
+
+    fn reset_inner(&mut self, bar: &Bar0<'_>) -> Result<(), MbxError> {
+        mask_irqs(bar);
+        bar.update(regs::CTRL, |r| r.with_rst(true));
+        let mut io = BarMbx(bar);
+        match self.mbx.reset(&mut io)? {
+            Some(mac) if mac.is_valid_unicast() => {
+                self.mac = mac;
+                self.mac_source = MacSource::Pf;
+            }
+            // No (usable) address from the PF: keep the one we chose
+            // before, if any, else pick one, and register it.
+            _ => {
+                if self.mac_source == MacSource::Pf || !self.mac.is_valid_unicast() {
+                    self.mac = random_mac();
+                    self.mac_source = MacSource::Random;
+                }
+                self.mbx.request(&mut io, &Msg::set_mac(self.mac)?)?;
+            }
+        }
+        self.mbx.request(&mut io, &Msg::set_lpe(self.max_frame)?)
+    }
+
+    /// Asks the PF to use `mac` for this VF (`SET_MAC_ADDR`). The igb PF
+    /// refuses (NACK) when the admin set the VF's address and the VF is
+    /// not trusted.
+    pub(crate) fn set_mac(&mut self, bar: &Bar0<'_>, mac: MacAddr) -> Result<(), MbxError> {
+        self.check_running()?;
+        self.mbx.request(&mut BarMbx(bar), &Msg::set_mac(mac)?)?;
+        self.mac = mac;
+        self.mac_source = MacSource::User;
+        Ok(())
+    }
+
+    /// Largest frame to accept, CRC included (`SET_LPE`).
+    pub(crate) fn set_max_frame(&mut self, bar: &Bar0<'_>, size: u16) -> Result<(), MbxError> {
+        self.check_running()?;
+        self.mbx.request(&mut BarMbx(bar), &Msg::set_lpe(size)?)?;
+        self.max_frame = size;
+        Ok(())
+    }
+
+    /// Adds or removes a VLAN filter (`SET_VLAN`).
+    pub(crate) fn set_vlan(&mut self, bar: &Bar0<'_>, vid: u16, add: bool) -> Result<(), MbxError> {
+        self.check_running()?;
+        self.mbx
+            .request(&mut BarMbx(bar), &Msg::set_vlan(vid, add)?)
+    }
+
+    /// Replaces the multicast filter with `addrs` (`SET_MULTICAST`).
+    pub(crate) fn set_multicast(
+        &mut self,
+        bar: &Bar0<'_>,
+        addrs: &[MacAddr],
+    ) -> Result<(), MbxError> {
+        self.check_running()?;
+        if addrs.len() > MAX_MC_HASHES {
+            return Err(MbxError::InvalidArgument);
+        }
+        self.mbx
+            .request(&mut BarMbx(bar), &Msg::set_multicast(addrs)?)
+    }
+
+    /// Link state. A PF reset seen here (RSTI/RSTD), or a mailbox disabled
+    /// by a lost reply, is recovered by a VF reset and a new handshake
+    /// first: that is how a VF learns that the PF forgot its state.
+    pub(crate) fn link(&mut self, bar: &Bar0<'_>) -> LinkInfo {
+        if self.stopped {
+            return LinkInfo {
+                up: false,
+                speed: 0,
+                full_duplex: false,
+            };
+        }
+        let mut io = BarMbx(bar);
+        let pf_reset = self.mbx.check_for_rst(&mut io);
+        if pf_reset || !self.mbx.is_ready() {
+            // A failure leaves the mailbox not ready: link down, and the
+            // next look tries again.
+            let _ = self.reset(bar);
+        }
+        let mut io = BarMbx(bar);
+        // A pending PF message (link change ping, CTS revoked) updates CTS;
+        // a failure to read it just leaves CTS as it was.
+        let _ = self.mbx.poll_pf_message(&mut io);
+        let status = bar.read(regs::STATUS);
+        LinkInfo {
+            up: status.lu() && self.mbx.is_ready() && self.mbx.cts(),
+            speed: match status.speed().get() {
+                0 => 10,
+                1 => 100,
+                _ => 1000,
+            },
+            full_duplex: status.fd(),
+        }
+    }
+
+    fn check_running(&self) -> Result<(), MbxError> {
+        if self.stopped {
+            Err(MbxError::NotReady)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Quiesces the VF for good (unbind): see [`quiesce`].
+    pub(crate) fn stop(&mut self, bar: &Bar0<'_>) {
+        self.stopped = true;
+        quiesce(bar);
+    }
+
+    /// Current MAC address and where it came from.
+    pub(crate) fn mac(&self) -> (MacAddr, MacSource) {
+        (self.mac, self.mac_source)
+    }
+
+    /// Current maximum frame size.
+    pub(crate) fn max_frame(&self) -> u16 {
+        self.max_frame
+    }
+
+    /// Mailbox counters.
+    pub(crate) fn mbx_stats(&self) -> MbxStats {
+        self.mbx.stats()
+    }
+
+    /// (resets, failed resets, retried handshakes).
+    pub(crate) fn resets(&self) -> (u64, u64, u64) {
+        (self.resets, self.reset_failures, self.reset_retries)
+    }
+}
+
+/// Masks all of the VF's interrupt vectors and disables auto-clear
+/// (igbvf `igbvf_irq_disable`). Nothing is requested yet; this keeps a
+/// previous owner's setup from firing.
+pub(crate) fn mask_irqs(bar: &Bar0<'_>) {
+    bar.write_reg(regs::EIMC::zeroed().with_const_vectors::<0x7>());
+    bar.write_reg(regs::EIAC::zeroed());
+}
+
+/// Leaves the VF quiet for the next owner: interrupts masked, queues and
+/// interrupt state reset (CTRL.RST, which also tells the PF, whose VFLR
+/// handling turns off the VF's RX/TX until a new handshake).
+pub(crate) fn quiesce(bar: &Bar0<'_>) {
+    mask_irqs(bar);
+    bar.update(regs::CTRL, |r| r.with_rst(true));
+}
+
+/// A random unicast, locally administered address (`eth_random_addr`).
+fn random_mac() -> MacAddr {
+    let mut b = [0u8; 6];
+    glue::pci::random_bytes(&mut b);
+    b[0] = (b[0] & 0xfe) | 0x02;
+    MacAddr(b)
+}

@@ -1,0 +1,452 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+//! PCI driver for the Intel 82576 SR-IOV virtual function (8086:10ca),
+//! without a netdev: the VF's queues are for vhost-zc.
+//!
+//! One `mod` per concern:
+//! - `regs` — the BAR0 registers, declared once with `register!`;
+//! - `mbx` — the VF<->PF mailbox on the BAR (protocol in `vzc_core::vf_mbx`);
+//! - `hw` — reset/handshake, mailbox requests, link state, quiesce;
+//! - `rx_ring`, `tx_ring` — queue 0's descriptor rings in coherent DMA
+//!   memory; `provider` — the [`provider::RxBufferProvider`] trait RX
+//!   buffers come from, and the self-test's pool provider.
+//!
+//! Per VF, `/sys/bus/pci/devices/<vf>/vzc/` shows the state and takes the
+//! mailbox requests (Documentation/vf-driver.rst).
+
+mod dma_mem;
+mod hw;
+mod mbx;
+mod provider;
+mod regs;
+mod rx_ring;
+mod tx_ring;
+
+use core::fmt::Write as _;
+use kernel::{
+    device::{Bound, Core},
+    pci,
+    prelude::*,
+    sync::Mutex, //
+};
+
+use crate::glue::{
+    self,
+    sysfs::{Attr, AttrDir, AttrSource, SysfsBuf},
+};
+use crate::vzc_core::{
+    vf_mbx::{parse_mac_list, MacAddr, MAX_MC_HASHES},
+    vf_ring::RingSize,
+};
+use hw::{MacSource, VfHw};
+use provider::{PoolProvider, POOL_BUF, TEST_ETHERTYPE, TEST_FRAME_LEN, TEST_HDR_LEN};
+use rx_ring::RxRing;
+use tx_ring::TxRing;
+
+/// Descriptors of the self-test's TX ring.
+const TX_RING_DESCS: u16 = 64;
+
+/// Queue 0's rings, when started (from sysfs, for the self-test).
+#[derive(Default)]
+pub(crate) struct Queues {
+    rx: Option<RxRing<PoolProvider>>,
+    tx: Option<TxRing>,
+    /// Buffers the last stopped RX ring gave back unused.
+    last_reclaimed: u64,
+}
+
+/// Name of the PCI driver (`/sys/bus/pci/drivers/vhost_zc_vf`).
+pub(crate) const DRIVER_NAME: &CStr = c"vhost_zc_vf";
+
+/// The VF's CSR BAR.
+type Bar0<'bound> = pci::Bar<'bound, { regs::BAR0_SIZE }>;
+
+/// The PCI driver.
+pub(crate) struct IgbVfDriver;
+
+kernel::pci_device_table!(
+    VF_TABLE,
+    <IgbVfDriver as pci::Driver>::IdInfo,
+    [(pci::DeviceId::from_id(pci::Vendor::INTEL, 0x10ca), ())]
+);
+
+/// One bound VF: the BAR and the mailbox-side state behind a mutex (the
+/// mailbox sleeps while polling; sysfs calls come from any process).
+#[pin_data(PinnedDrop)]
+pub(crate) struct VfPort<'bound> {
+    pdev: &'bound pci::Device<Bound>,
+    bar: Bar0<'bound>,
+    /// Lock order: `queues` before `hw`.
+    #[pin]
+    queues: Mutex<Queues>,
+    #[pin]
+    hw: Mutex<VfHw>,
+}
+
+#[pinned_drop]
+impl PinnedDrop for VfPort<'_> {
+    fn drop(self: Pin<&mut Self>) {
+        // Also reached when probe fails after the handshake (sysfs
+        // directory creation): leave the VF quiet then too. After
+        // `unbind` this repeats an idempotent reset.
+        hw::quiesce(&self.bar);
+    }
+}
+
+/// Driver data of a bound VF. Fields drop in order: the sysfs directory
+/// (and the port with its BAR mapping) first, then memory decoding is
+/// disabled.
+pub(crate) struct VfData<'bound> {
+    port: AttrDir<VfPort<'bound>>,
+    _enabled: glue::pci::EnabledDevice<'bound>,
+}
+
+impl pci::Driver for IgbVfDriver {
+    type IdInfo = ();
+    type Data<'bound> = VfData<'bound>;
+
+    const ID_TABLE: pci::IdTable<Self::IdInfo> = &VF_TABLE;
+
+    fn probe<'bound>(
+        pdev: &'bound pci::Device<Core<'_>>,
+        _info: Option<&'bound Self::IdInfo>,
+    ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
+        let enabled = glue::pci::EnabledDevice::new(pdev)?;
+        pdev.set_master();
+        let bar = pdev.iomap_region_sized::<{ regs::BAR0_SIZE }>(0, DRIVER_NAME)?;
+
+        let mut st = VfHw::new();
+        if let Err(e) = st.reset(&bar) {
+            let s = st.mbx_stats();
+            dev_err!(
+                pdev,
+                "VF reset handshake with the PF failed ({:?}; mailbox tx {} rx {} acks {} nacks {} timeouts {} pf_resets {}); is the PF driver (igb) loaded and its interface up?\n",
+                e,
+                s.tx,
+                s.rx,
+                s.acks,
+                s.nacks,
+                s.timeouts,
+                s.pf_resets
+            );
+            hw::quiesce(&bar);
+            return Err(mbx::to_error(e));
+        }
+        let (mac, src) = st.mac();
+        dev_info!(pdev, "bound, MAC {} ({})\n", mac, source_name(src));
+
+        let port = AttrDir::new(
+            pdev.as_ref(),
+            c"vzc",
+            try_pin_init!(VfPort {
+                pdev,
+                bar,
+                queues <- kernel::new_mutex!(Queues::default()),
+                hw <- kernel::new_mutex!(st),
+            }),
+        )?;
+        Ok(VfData {
+            port,
+            _enabled: enabled,
+        })
+    }
+
+    fn unbind<'bound>(_pdev: &'bound pci::Device<Core<'_>>, this: Pin<&Self::Data<'bound>>) {
+        let port = &this.port;
+        let mut q = port.queues.lock();
+        let (mut rx, mut tx) = (q.rx.take(), q.tx.take());
+        // Queues off, then the VF reset (under the lock: no sysfs-triggered
+        // mailbox exchange runs meanwhile, and none can start afterwards),
+        // and only then is the rings' memory freed: `rx`/`tx` live to the
+        // end of this function, so even a queue that did not report
+        // stopped is reset before its buffers go.
+        if let Some(r) = rx.as_mut() {
+            let _ = r.stop(&port.bar);
+        }
+        if let Some(t) = tx.as_mut() {
+            let _ = t.stop(&port.bar);
+        }
+        port.hw.lock().stop(&port.bar);
+        drop((rx, tx));
+    }
+}
+
+// The kernel's print macros take `kernel::fmt::Display`; the core crate
+// only knows `core::fmt`.
+impl kernel::fmt::Display for MacAddr {
+    fn fmt(&self, f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result {
+        core::fmt::Display::fmt(self, f)
+    }
+}
+
+fn source_name(s: MacSource) -> &'static str {
+    match s {
+        MacSource::Pf => "pf",
+        MacSource::Random => "random",
+        MacSource::User => "user",
+    }
+}
+
+/// Indices into [`VfPort`]'s `ATTRS`.
+mod attr {
+    pub(super) const MAC: usize = 0;
+    pub(super) const MAC_SOURCE: usize = 1;
+    pub(super) const LINK: usize = 2;
+    pub(super) const SPEED: usize = 3;
+    pub(super) const MAX_FRAME: usize = 4;
+    pub(super) const VLAN_ADD: usize = 5;
+    pub(super) const VLAN_DEL: usize = 6;
+    pub(super) const MC_LIST: usize = 7;
+    pub(super) const RESET: usize = 8;
+    pub(super) const RESETS: usize = 9;
+    pub(super) const RESET_FAILURES: usize = 10;
+    pub(super) const PF_RESETS: usize = 11;
+    pub(super) const MBX_TX: usize = 12;
+    pub(super) const MBX_RX: usize = 13;
+    pub(super) const MBX_ACKS: usize = 14;
+    pub(super) const MBX_NACKS: usize = 15;
+    pub(super) const MBX_PINGS: usize = 16;
+    pub(super) const MBX_TIMEOUTS: usize = 17;
+    pub(super) const MBX_BAD_REPLIES: usize = 18;
+    pub(super) const RESET_RETRIES: usize = 19;
+    pub(super) const RX_RING: usize = 20;
+    pub(super) const RX_POSTED: usize = 21;
+    pub(super) const RX_GOOD: usize = 22;
+    pub(super) const RX_BAD: usize = 23;
+    pub(super) const RX_BYTES: usize = 24;
+    pub(super) const RX_RECLAIMED: usize = 25;
+    pub(super) const TX_SEND: usize = 26;
+    pub(super) const TX_SENT: usize = 27;
+    pub(super) const TX_DONE: usize = 28;
+}
+
+const fn ro(name: &'static CStr) -> Attr {
+    Attr {
+        name,
+        read: true,
+        write: false,
+    }
+}
+
+const fn rw(name: &'static CStr) -> Attr {
+    Attr {
+        name,
+        read: true,
+        write: true,
+    }
+}
+
+const fn wo(name: &'static CStr) -> Attr {
+    Attr {
+        name,
+        read: false,
+        write: true,
+    }
+}
+
+/// Parses a sysfs write as text.
+fn input_str(input: &[u8]) -> Result<&str> {
+    core::str::from_utf8(input)
+        .map(str::trim)
+        .map_err(|_| EINVAL)
+}
+
+impl AttrSource for VfPort<'_> {
+    const ATTRS: &'static [Attr] = &[
+        rw(c"mac"),
+        ro(c"mac_source"),
+        ro(c"link"),
+        ro(c"speed"),
+        rw(c"max_frame"),
+        wo(c"vlan_add"),
+        wo(c"vlan_del"),
+        wo(c"mc_list"),
+        wo(c"reset"),
+        ro(c"resets"),
+        ro(c"reset_failures"),
+        ro(c"pf_resets"),
+        ro(c"mbx_tx"),
+        ro(c"mbx_rx"),
+        ro(c"mbx_acks"),
+        ro(c"mbx_nacks"),
+        ro(c"mbx_pings"),
+        ro(c"mbx_timeouts"),
+        ro(c"mbx_bad_replies"),
+        ro(c"reset_retries"),
+        rw(c"rx_ring"),
+        ro(c"rx_posted"),
+        ro(c"rx_good"),
+        ro(c"rx_bad"),
+        ro(c"rx_bytes"),
+        ro(c"rx_reclaimed"),
+        wo(c"tx_send"),
+        ro(c"tx_sent"),
+        ro(c"tx_done"),
+    ];
+
+    fn show(&self, idx: usize, out: &mut SysfsBuf<'_>) -> Result {
+        if (attr::RX_RING..=attr::TX_DONE).contains(&idx) {
+            let n = self.show_queue(idx)?;
+            return writeln!(out, "{n}").map_err(|_| EOVERFLOW);
+        }
+        let mut hw = self.hw.lock();
+        let s = hw.mbx_stats();
+        let (resets, reset_failures, reset_retries) = hw.resets();
+        let n = match idx {
+            attr::MAC => return out.fmt(format_args!("{}\n", hw.mac().0)),
+            attr::MAC_SOURCE => return out.fmt(format_args!("{}\n", source_name(hw.mac().1))),
+            attr::LINK => {
+                let l = hw.link(&self.bar);
+                return out.fmt(format_args!("{}\n", if l.up { "up" } else { "down" }));
+            }
+            attr::SPEED => {
+                let l = hw.link(&self.bar);
+                let duplex = if l.full_duplex { "full" } else { "half" };
+                return out.fmt(format_args!("{} {}\n", l.speed, duplex));
+            }
+            attr::MAX_FRAME => u64::from(hw.max_frame()),
+            attr::RESETS => resets,
+            attr::RESET_FAILURES => reset_failures,
+            attr::RESET_RETRIES => reset_retries,
+            attr::PF_RESETS => s.pf_resets,
+            attr::MBX_TX => s.tx,
+            attr::MBX_RX => s.rx,
+            attr::MBX_ACKS => s.acks,
+            attr::MBX_NACKS => s.nacks,
+            attr::MBX_PINGS => s.pings,
+            attr::MBX_TIMEOUTS => s.timeouts,
+            attr::MBX_BAD_REPLIES => s.bad_replies,
+            _ => return Err(EINVAL),
+        };
+        writeln!(out, "{n}").map_err(|_| EOVERFLOW)
+    }
+
+    fn store(&self, idx: usize, input: &[u8]) -> Result {
+        let text = input_str(input)?;
+        match idx {
+            attr::RX_RING => return self.set_rx_ring(text.parse().map_err(|_| EINVAL)?),
+            attr::TX_SEND => return self.tx_send(text),
+            _ => {}
+        }
+        let mut hw = self.hw.lock();
+        let r = match idx {
+            attr::MAC => {
+                let mac = MacAddr::parse(text).ok_or(EINVAL)?;
+                hw.set_mac(&self.bar, mac)
+            }
+            attr::MAX_FRAME => hw.set_max_frame(&self.bar, text.parse().map_err(|_| EINVAL)?),
+            attr::VLAN_ADD | attr::VLAN_DEL => {
+                let vid = text.parse().map_err(|_| EINVAL)?;
+                hw.set_vlan(&self.bar, vid, idx == attr::VLAN_ADD)
+            }
+            attr::MC_LIST => {
+                let mut list = [MacAddr::default(); MAX_MC_HASHES];
+                let n = parse_mac_list(text, &mut list).map_err(mbx::to_error)?;
+                hw.set_multicast(&self.bar, &list[..n])
+            }
+            attr::RESET => {
+                if text != "1" {
+                    return Err(EINVAL);
+                }
+                hw.reset(&self.bar)
+            }
+            _ => return Err(EINVAL),
+        };
+        r.map_err(|e| {
+            dev_warn!(self.pdev, "mailbox request failed: {:?}\n", e);
+            mbx::to_error(e)
+        })
+    }
+}
+
+/// The self-test's queue controls (sysfs `rx_*`, `tx_*`).
+impl VfPort<'_> {
+    fn show_queue(&self, idx: usize) -> Result<u64> {
+        let mut q = self.queues.lock();
+        if let Some(rx) = q.rx.as_mut() {
+            // Reading the counters is what drives the RX ring (no IRQs yet).
+            rx.clean(&self.bar, u32::from(u16::MAX));
+        }
+        if let Some(tx) = q.tx.as_mut() {
+            tx.clean();
+        }
+        let rx = q.rx.as_ref();
+        let ps = rx.map(|r| r.provider().stats()).unwrap_or_default();
+        Ok(match idx {
+            attr::RX_RING => rx.map_or(0, |r| u64::from(r.size())),
+            attr::RX_POSTED => rx.map_or(0, |r| u64::from(r.posted())),
+            attr::RX_GOOD => ps.good,
+            attr::RX_BAD => ps.bad + rx.map_or(0, |r| r.stats().non_eop + r.stats().bad_len),
+            attr::RX_BYTES => ps.bytes,
+            attr::RX_RECLAIMED => q.last_reclaimed,
+            attr::TX_SENT => q.tx.as_ref().map_or(0, |t| t.sent),
+            attr::TX_DONE => q.tx.as_ref().map_or(0, |t| t.done),
+            _ => return Err(EINVAL),
+        })
+    }
+
+    /// `n` > 0: start an RX ring of `n` descriptors filled from a pool of
+    /// `n` buffers; 0: stop it and free it.
+    fn set_rx_ring(&self, n: u16) -> Result {
+        let mut q = self.queues.lock();
+        if n == 0 {
+            let mut rx = q.rx.take().ok_or(EINVAL)?;
+            if rx.stop(&self.bar).is_err() {
+                // The queue did not say it stopped: reset the VF before
+                // its buffers are freed.
+                let _ = self.hw.lock().reset(&self.bar);
+            }
+            q.last_reclaimed = rx.provider().stats().reclaimed;
+            return Ok(());
+        }
+        if q.rx.is_some() {
+            return Err(EBUSY);
+        }
+        let size = RingSize::new(n).map_err(|_| EINVAL)?;
+        let pool = PoolProvider::new(self.pdev.as_ref(), n)?;
+        let mut rx = RxRing::new(self.pdev.as_ref(), size, POOL_BUF, pool)?;
+        if let Err(e) = rx.start(&self.bar) {
+            if rx.stop(&self.bar).is_err() {
+                let _ = self.hw.lock().reset(&self.bar);
+            }
+            return Err(e);
+        }
+        q.rx = Some(rx);
+        Ok(())
+    }
+
+    /// `<dst-mac> <count>`: sends `count` self-test frames to `dst`.
+    fn tx_send(&self, text: &str) -> Result {
+        let mut words = text.split_whitespace();
+        let dst = words.next().and_then(MacAddr::parse).ok_or(EINVAL)?;
+        let count: u16 = words.next().ok_or(EINVAL)?.parse().map_err(|_| EINVAL)?;
+        if words.next().is_some() || count == 0 || count >= TX_RING_DESCS {
+            return Err(EINVAL);
+        }
+        let src = self.hw.lock().mac().0;
+        let mut q = self.queues.lock();
+        if q.tx.is_none() {
+            let size = RingSize::new(TX_RING_DESCS).map_err(|_| EINVAL)?;
+            let mut tx = TxRing::new(self.pdev.as_ref(), size)?;
+            if let Err(e) = tx.start(&self.bar) {
+                if tx.stop(&self.bar).is_err() {
+                    let _ = self.hw.lock().reset(&self.bar);
+                }
+                return Err(e);
+            }
+            q.tx = Some(tx);
+        }
+        let tx = q.tx.as_mut().ok_or(EINVAL)?;
+        let mut frame = [0u8; TEST_FRAME_LEN];
+        frame[0..6].copy_from_slice(&dst.0);
+        frame[6..12].copy_from_slice(&src.0);
+        frame[12..14].copy_from_slice(&TEST_ETHERTYPE.to_be_bytes());
+        for (i, b) in frame.iter_mut().enumerate().skip(TEST_HDR_LEN) {
+            *b = provider::test_frame_byte(i);
+        }
+        for _ in 0..count {
+            tx.send(&self.bar, &frame)?;
+        }
+        Ok(())
+    }
+}

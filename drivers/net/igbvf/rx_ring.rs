@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+//! The VF's RX queue 0: a ring of advanced one-buffer descriptors in
+//! coherent DMA memory, filled from an [`RxBufferProvider`].
+//!
+//! Ownership: a descriptor between `next_to_clean` and `next_to_use` is the
+//! device's, and its buffer's cookie waits in `shadow`; every cookie goes
+//! back to the provider exactly once (`complete` or `reclaim`).
+
+use kernel::{
+    device::{Bound, Device},
+    dma::Coherent,
+    io::Io,
+    prelude::*,
+    sync::barrier::{dma_mb, Read, Write},
+    time::{delay::fsleep, Delta},
+};
+
+use super::{dma_mem, provider::RxBufferProvider, regs, Bar0};
+use crate::vzc_core::vf_ring::{
+    rx_read_desc, srrctl, RingSize, RxWriteback, DCTL_QUEUE_ENABLE, RXDCTL_ENABLE,
+};
+
+/// Counters of the ring itself (the provider counts what it received).
+#[derive(Clone, Copy, Default)]
+pub(crate) struct RxRingStats {
+    /// Descriptors completed.
+    pub(crate) completed: u64,
+    /// Frames spanning several descriptors (not supported: each piece is
+    /// completed as an error).
+    pub(crate) non_eop: u64,
+    /// Write-backs whose length exceeds the posted buffer.
+    pub(crate) bad_len: u64,
+    /// Buffers refused at posting (too short, null address).
+    pub(crate) refused: u64,
+}
+
+/// Polls for the queue enable bit of RXDCTL (`tx` false) or TXDCTL to
+/// follow a write (igbvf sleeps a fixed 10 ms; the bit says when the queue
+/// actually stopped or started). At most 100 x 100 us.
+pub(super) fn wait_dctl(bar: &Bar0<'_>, tx: bool, enabled: bool) -> Result {
+    for _ in 0..100 {
+        let v = if tx {
+            bar.read(regs::TXDCTL).value().get()
+        } else {
+            bar.read(regs::RXDCTL).value().get()
+        };
+        if (v & DCTL_QUEUE_ENABLE != 0) == enabled {
+            return Ok(());
+        }
+        fsleep(Delta::from_micros(100));
+    }
+    Err(ETIMEDOUT)
+}
+
+/// An RX ring.
+pub(crate) struct RxRing<P: RxBufferProvider> {
+    desc: Coherent<[u64]>,
+    size: RingSize,
+    buf_size: u32,
+    shadow: KVec<Option<P::Cookie>>,
+    next_to_use: u16,
+    next_to_clean: u16,
+    provider: P,
+    stats: RxRingStats,
+}
+
+impl<P: RxBufferProvider> RxRing<P> {
+    /// Allocates a ring of `size` descriptors for `buf_size`-byte buffers.
+    pub(crate) fn new(
+        dev: &Device<Bound>,
+        size: RingSize,
+        buf_size: u32,
+        provider: P,
+    ) -> Result<Self> {
+        srrctl(buf_size).map_err(|_| EINVAL)?;
+        let n = usize::from(size.get());
+        let desc = Coherent::<u64>::zeroed_slice(dev, n * 2, GFP_KERNEL)?;
+        let mut shadow = KVec::with_capacity(n, GFP_KERNEL)?;
+        for _ in 0..n {
+            shadow.push(None, GFP_KERNEL)?;
+        }
+        Ok(Self {
+            desc,
+            size,
+            buf_size,
+            shadow,
+            next_to_use: 0,
+            next_to_clean: 0,
+            provider,
+            stats: RxRingStats::default(),
+        })
+    }
+
+    /// Programs queue 0 with this ring and enables it (igbvf
+    /// `igbvf_configure_rx` / `igbvf_setup_srrctl`), then posts buffers.
+    pub(crate) fn start(&mut self, bar: &Bar0<'_>) -> Result {
+        bar.write_reg(regs::RXDCTL::zeroed());
+        wait_dctl(bar, false, false)?;
+        let base = self.desc.dma_address();
+        bar.write_reg(regs::RDBAL::zeroed().with_value(base as u32));
+        bar.write_reg(regs::RDBAH::zeroed().with_value((base >> 32) as u32));
+        bar.write_reg(regs::RDLEN::zeroed().with_value(self.size.bytes()));
+        bar.write_reg(regs::RDH::zeroed());
+        bar.write_reg(regs::RDT::zeroed());
+        let srr = srrctl(self.buf_size).map_err(|_| EINVAL)?;
+        bar.write_reg(regs::SRRCTL::zeroed().with_value(srr));
+        bar.write_reg(regs::RXDCTL::zeroed().with_value(RXDCTL_ENABLE));
+        wait_dctl(bar, false, true)?;
+        self.refill(bar);
+        Ok(())
+    }
+
+    /// Posts buffers into every free slot but one; returns how many.
+    pub(crate) fn refill(&mut self, bar: &Bar0<'_>) -> u32 {
+        let mut posted = 0;
+        while self.size.unused(self.next_to_use, self.next_to_clean) > 0 {
+            let Some(buf) = self.provider.alloc(self.buf_size) else {
+                break;
+            };
+            let i = self.next_to_use;
+            let desc = match rx_read_desc(buf.dma) {
+                Ok(d) if buf.len >= self.buf_size => d,
+                _ => {
+                    self.stats.refused += 1;
+                    self.provider.reclaim(buf.cookie);
+                    break;
+                }
+            };
+            let q = usize::from(i) * 2;
+            if dma_mem::write_u64(&self.desc, q, desc[0]).is_err()
+                || dma_mem::write_u64(&self.desc, q + 1, desc[1]).is_err()
+            {
+                self.provider.reclaim(buf.cookie);
+                break;
+            }
+            if let Some(slot) = self.shadow.get_mut(usize::from(i)) {
+                *slot = Some(buf.cookie);
+            }
+            self.next_to_use = self.size.next(i);
+            posted += 1;
+        }
+        if posted > 0 {
+            // Descriptors must be visible before the device sees the tail.
+            dma_mb(Write);
+            bar.write_reg(regs::RDT::zeroed().with_value(u32::from(self.next_to_use)));
+        }
+        posted
+    }
+
+    /// Completes up to `budget` descriptors the device is done with, then
+    /// refills. Returns how many were completed.
+    pub(crate) fn clean(&mut self, bar: &Bar0<'_>, budget: u32) -> u32 {
+        let mut done = 0;
+        while done < budget && self.next_to_clean != self.next_to_use {
+            let i = self.next_to_clean;
+            let q1 = usize::from(i) * 2 + 1;
+            let Some(_) = dma_mem::read_u64(&self.desc, q1)
+                .ok()
+                .and_then(RxWriteback::parse)
+            else {
+                break;
+            };
+            // DD seen: only now may the rest of the write-back be read.
+            dma_mb(Read);
+            let Some(wb) = dma_mem::read_u64(&self.desc, q1)
+                .ok()
+                .and_then(RxWriteback::parse)
+            else {
+                break;
+            };
+            let Some(cookie) = self.shadow.get_mut(usize::from(i)).and_then(Option::take) else {
+                break;
+            };
+            let mut status = wb.status();
+            if !status.eop {
+                self.stats.non_eop += 1;
+            }
+            if u32::from(wb.len) > self.buf_size {
+                self.stats.bad_len += 1;
+                status.frame_err = true;
+            }
+            self.provider.complete(cookie, u32::from(wb.len), status);
+            self.stats.completed += 1;
+            self.next_to_clean = self.size.next(i);
+            done += 1;
+        }
+        self.refill(bar);
+        done
+    }
+
+    /// Disables the queue and gives every posted buffer back unused. An
+    /// error means the queue did not report stopped: the caller must reset
+    /// the VF before the ring's memory is freed.
+    pub(crate) fn stop(&mut self, bar: &Bar0<'_>) -> Result {
+        bar.write_reg(regs::RXDCTL::zeroed());
+        let stopped = wait_dctl(bar, false, false);
+        for slot in self.shadow.iter_mut() {
+            if let Some(cookie) = slot.take() {
+                self.provider.reclaim(cookie);
+            }
+        }
+        self.next_to_use = 0;
+        self.next_to_clean = 0;
+        stopped
+    }
+
+    /// Descriptors.
+    pub(crate) fn size(&self) -> u16 {
+        self.size.get()
+    }
+
+    /// Buffers currently posted.
+    pub(crate) fn posted(&self) -> u32 {
+        self.shadow.iter().filter(|s| s.is_some()).count() as u32
+    }
+
+    /// The provider.
+    pub(crate) fn provider(&self) -> &P {
+        &self.provider
+    }
+
+    /// Ring counters.
+    pub(crate) fn stats(&self) -> RxRingStats {
+        self.stats
+    }
+}

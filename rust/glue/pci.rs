@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+//! PCI pieces the `kernel` crate leaves to C drivers: the counterpart of
+//! `pci_enable_device_mem()`, and random bytes for a locally administered
+//! MAC address.
+
+use kernel::{bindings, device::Bound, ffi::c_void, pci, prelude::*};
+
+/// Memory decoding enabled on a PCI device; disabled again on drop.
+///
+/// `pci::Device::enable_device_mem()` has no undo in the `kernel` crate; a
+/// driver that binds and unbinds repeatedly would leave the enable count
+/// growing and bus mastering on. Declare this after every resource that
+/// uses the device (BAR mappings) so that it drops last.
+///
+/// # Invariants
+///
+/// `pci_enable_device_mem()` succeeded on `pdev` and is undone only by `Drop`.
+pub(crate) struct EnabledDevice<'a> {
+    pdev: &'a pci::Device<Bound>,
+}
+
+impl<'a> EnabledDevice<'a> {
+    /// Enables memory decoding on `pdev` (`pci_enable_device_mem`).
+    pub(crate) fn new(pdev: &'a pci::Device<kernel::device::Core<'_>>) -> Result<Self> {
+        pdev.enable_device_mem()?;
+        // INVARIANT: enabled just above.
+        Ok(Self { pdev })
+    }
+}
+
+impl Drop for EnabledDevice<'_> {
+    fn drop(&mut self) {
+        // `pci::Device` is `#[repr(transparent)]` over `Opaque<pci_dev>`, so
+        // the reference's address is that of the `struct pci_dev`.
+        let raw = core::ptr::from_ref(self.pdev)
+            .cast_mut()
+            .cast::<bindings::pci_dev>();
+        // SAFETY: `raw` is a live `pci_dev` (we hold a reference to it) that
+        // was enabled by `new()` (type invariant); this is the one matching
+        // disable. It also clears bus mastering.
+        unsafe { bindings::pci_disable_device(raw) };
+    }
+}
+
+/// Fills `buf` from the kernel's CRNG (`get_random_bytes`).
+pub(crate) fn random_bytes(buf: &mut [u8]) {
+    // SAFETY: `buf` is valid for writes of `buf.len()` bytes, and
+    // `get_random_bytes` writes exactly that many.
+    unsafe { bindings::get_random_bytes(buf.as_mut_ptr().cast::<c_void>(), buf.len()) };
+}

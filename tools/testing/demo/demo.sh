@@ -12,7 +12,21 @@ vzc_insmod || fail "insmod failed"
 dmesg | grep vhost_zc | tail -n 3 | sed 's/^/  dmesg| /'
 echo "/sys/kernel/vhost_zc/version: $(cat /sys/kernel/vhost_zc/version)"
 grep vhost_zc /proc/modules
-say "SR-IOV: the emulated 82576 PF and its VFs (for the VF driver to come)"
+say "/dev/vhost-net now belongs to vhost_zc (misc 10:238)"
+ls -l /dev/vhost-net
+say "the kernel's own tools/virtio/vhost_net_test, on vhost_zc: a tap, RX and TX rings, every byte checked"
+mkdir -p /dev/net
+[ -c /dev/net/tun ] || mknod /dev/net/tun c 10 200
+/selftests/bin/vhost_net_test --buf-num 20000 >/tmp/vnt.out 2>&1 &
+pid=$!
+sleep 2
+echo "while it runs, /sys/kernel/vhost_zc/devices/*/:"
+for f in rx_packets rx_bytes rx_kicks rx_calls tx_packets tx_bytes tx_kicks tx_calls; do
+	printf '  %-11s %s\n' "$f" "$(cat /sys/kernel/vhost_zc/devices/*/$f 2>/dev/null | head -n 1)"
+done
+wait $pid && echo "vhost_net_test: exit 0" || echo "vhost_net_test: FAILED"
+cat /tmp/vnt.out
+say "SR-IOV: the emulated 82576 PF and its VFs"
 modprobe igb
 for d in /sys/bus/pci/devices/*; do
 	[ -e "$d/sriov_totalvfs" ] && pf=$d

@@ -11,7 +11,7 @@
 set -euo pipefail
 . "$(dirname "$0")/../../buildroot/common.sh"
 
-flavor=stock timeout=600 live=0
+flavor=stock timeout=1200 live=0
 while getopts k:t:L o; do
 	case $o in
 	k) flavor=$OPTARG ;;

@@ -17,13 +17,18 @@ ls -l /dev/vhost-net
 say "the kernel's own tools/virtio/vhost_net_test, on vhost_zc: a tap, RX and TX rings, every byte checked"
 mkdir -p /dev/net
 [ -c /dev/net/tun ] || mknod /dev/net/tun c 10 200
-/selftests/bin/vhost_net_test --buf-num 20000 >/tmp/vnt.out 2>&1 &
+/selftests/bin/vhost_net_test --buf-num 100000 >/tmp/vnt.out 2>&1 &
 pid=$!
-sleep 2
-echo "while it runs, /sys/kernel/vhost_zc/devices/*/:"
-for f in rx_packets rx_bytes rx_kicks rx_calls tx_packets tx_bytes tx_kicks tx_calls; do
-	printf '  %-11s %s\n' "$f" "$(cat /sys/kernel/vhost_zc/devices/*/$f 2>/dev/null | head -n 1)"
+# The device's counters go away with its fd: keep the last snapshot.
+snap=
+while kill -0 $pid 2>/dev/null; do
+	d=$(ls -d /sys/kernel/vhost_zc/devices/* 2>/dev/null | head -n 1)
+	[ -n "$d" ] && s=$(cd "$d" && for f in rx_packets rx_bytes rx_kicks rx_calls tx_packets tx_bytes tx_kicks tx_calls; do
+		printf '  %-11s %s\n' "$f" "$(cat $f)"; done 2>/dev/null) && snap=$s
+	sleep 0.2
 done
+echo "last snapshot of /sys/kernel/vhost_zc/devices/$(basename "${d:-devN}")/ while it ran:"
+echo "$snap"
 wait $pid && echo "vhost_net_test: exit 0" || echo "vhost_net_test: FAILED"
 cat /tmp/vnt.out
 say "SR-IOV: the emulated 82576 PF and its VFs"

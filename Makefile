@@ -12,7 +12,7 @@
 KREL := $(shell . tools/buildroot/versions.env && echo $$KREL)
 RUNNING_BUILD := /lib/modules/$(shell uname -r)/build
 
-.PHONY: all modules check demo clean rust-metadata core-test
+.PHONY: all modules install check demo clean rust-metadata core-test
 
 all: modules
 
@@ -30,6 +30,14 @@ else
 		tools/buildroot/build-module.sh stock; \
 	fi
 endif
+
+# Install into the running kernel's (or KDIR's) module tree, with the
+# modprobe.d file that makes /dev/vhost-net load vhost_zc instead of vhost_net.
+INSTALL_KDIR := $(or $(KDIR),$(RUNNING_BUILD))
+install:
+	$(MAKE) -C $(INSTALL_KDIR) M=$(CURDIR) modules_install
+	install -D -m 0644 tools/modprobe.d/vhost-zc.conf $(DESTDIR)/etc/modprobe.d/vhost-zc.conf
+	depmod -a $(shell $(MAKE) -s -C $(INSTALL_KDIR) kernelrelease 2>/dev/null)
 
 check:
 	tools/testing/check.sh

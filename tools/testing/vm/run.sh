@@ -65,6 +65,8 @@ for b in /usr/bin/ip /usr/bin/kmod; do
 	done
 done
 for t in insmod rmmod modprobe modinfo lsmod depmod; do ln -sf kmod "$ir/usr/sbin/$t"; done
+# Where the kernel's request_module() and modprobe.d "install" lines expect it.
+ln -sf /usr/sbin/kmod "$ir/sbin/modprobe"
 mkdir -p "$ir/lib64" && cp -L "$VZC_ROOT/lib64/ld-linux-x86-64.so.2" "$ir/lib64/"
 
 # Modules the selftests may load, with their dependencies, decompressed.
@@ -108,6 +110,7 @@ cp "$ko" "$ir/vhost_zc.ko"
 cp "$VZC_TOP/tools/testing/vm/init" "$ir/init"
 cp "$st"/*.sh "$ir/selftests/"
 for t in "${extra[@]}"; do cp "$t" "$ir/selftests/"; done
+cp "$VZC_TOP"/tools/modprobe.d/*.conf "$ir/selftests/"
 printf '%s\n' "${tests[@]}" >"$ir/selftests/list"
 cat >"$ir/selftests/env" <<EOS
 export VZC_KO=/vhost_zc.ko

@@ -20,5 +20,5 @@ grep -Eq '^ok [0-9]+ vhost_zc_core' "$res" || fail "suite vhost_zc_core did not 
 counts=$(grep -o 'pass:[0-9]* fail:[0-9]* skip:[0-9]* total:[0-9]*' "$res" | head -n 1)
 pass=$(echo "$counts" | sed 's/pass:\([0-9]*\).*/\1/')
 total=$(echo "$counts" | sed 's/.*total:\([0-9]*\)/\1/')
-[ -n "$pass" ] && [ "$pass" -ge 4 ] && [ "$pass" = "$total" ] || fail "want >= 4 cases all passing, got '$counts'"
+[ -n "$pass" ] && [ "$pass" -ge 6 ] && [ "$pass" = "$total" ] || fail "want >= 6 cases all passing, got '$counts'"
 echo "KUnit suite vhost_zc_core: $counts"

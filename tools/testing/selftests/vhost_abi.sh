@@ -20,6 +20,10 @@ modprobe -r vhost_net || fail "modprobe -r vhost_net failed"
 vzc_insmod || fail "insmod vhost_zc failed"
 echo "--- vhost_zc"
 $bin; rc=$?
+# Unloading while a VMM holds the device is refused (the file pins the module).
+exec 4</dev/vhost-net
+rmmod vhost_zc 2>/dev/null && fail "rmmod vhost_zc succeeded with /dev/vhost-net open"
+exec 4<&-
 [ -z "$(ls /sys/kernel/vhost_zc/devices)" ] || fail "device counters left after every fd was closed: $(ls /sys/kernel/vhost_zc/devices)"
 rmmod vhost_zc || fail "rmmod vhost_zc failed"
 [ $rc = 0 ] || fail "vhost_zc differs from the vhost-net ABI (above)"

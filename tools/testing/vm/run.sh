@@ -106,6 +106,16 @@ else
 	log "warning: vhost_net_test did not build; the vhost_net_test selftest will fail"
 fi
 
+# A selftest that needs more than the above (nested_guest: QEMU, an L2
+# kernel) brings an executable TEST.payload that adds it to the initramfs,
+# so the other tests' VM stays small.
+for t in "${tests[@]}"; do
+	if [ -x "$st/$t.payload" ]; then
+		log "adding $t's payload"
+		"$st/$t.payload" "$ir" || die "$st/$t.payload failed"
+	fi
+done
+
 cp "$ko" "$ir/vhost_zc.ko"
 cp "$VZC_TOP/tools/testing/vm/init" "$ir/init"
 cp "$st"/*.sh "$ir/selftests/"

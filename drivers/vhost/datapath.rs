@@ -10,6 +10,7 @@
 //! packet with one sendmsg/recvmsg, write the used element. The used index is
 //! published and the guest signalled once per batch. Nothing allocates.
 
+use core::cell::Cell;
 use core::sync::atomic::{fence, Ordering};
 use kernel::prelude::*;
 
@@ -90,6 +91,9 @@ pub(super) struct RingState<'a> {
     pub(super) notifier: &'a mut Notifier,
     pub(super) event_idx: bool,
     pub(super) log: Option<Log>,
+    /// The guest's avail index as last read: what notifications are armed
+    /// against (upstream `vq->avail_idx`).
+    pub(super) avail_seen: Cell<u16>,
 }
 
 /// What a run did: counters for sysfs, and whether to signal the guest.
@@ -121,6 +125,7 @@ impl RingState<'_> {
         let idx = Self::fault(ring::get_u16(self.avail, avail::IDX))?;
         let n =
             avail_pending(self.size, *self.last_avail_idx, idx).map_err(|_| Broken::AvailJump)?;
+        self.avail_seen.set(idx);
         // Ring entries are read after the index that published them.
         fence(Ordering::Acquire);
         Ok(n)
@@ -136,16 +141,22 @@ impl RingState<'_> {
         Ok(head)
     }
 
-    /// Asks the guest to kick for the next buffer and checks, after a full
-    /// barrier, that none slipped in meanwhile (upstream `vhost_enable_notify`).
+    /// Asks the guest to kick when it adds a buffer beyond the ones already
+    /// seen, then checks, after a full barrier, whether it did so meanwhile
+    /// (upstream `vhost_enable_notify`). Arming at the *seen* index, not at
+    /// `last_avail_idx`, matters on RX: buffers too few for the packet at
+    /// hand are seen but not taken, and the guest only kicks for new ones
+    /// (arming behind them also made the re-check always true: a busy loop).
     fn enable_notify(&mut self) -> Result<bool, Broken> {
+        let seen = self.avail_seen.get();
         if self.event_idx {
             let off = used::avail_event(self.size);
-            Self::fault(ring::put_u16(self.used, off, *self.last_avail_idx))?;
+            Self::fault(ring::put_u16(self.used, off, seen))?;
             self.log_used_write(off, 2)?;
         }
         fence(Ordering::SeqCst);
-        Ok(self.pending()? != 0)
+        self.pending()?;
+        Ok(self.avail_seen.get() != seen)
     }
 
     /// Writes a used element at the next used slot.

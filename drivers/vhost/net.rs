@@ -187,6 +187,7 @@ impl Dev {
             base: log_base,
             gpa_end: ring::gpa_end(&g.mem),
         });
+        let seen = vq.last_avail_idx;
         let mut rs = RingState {
             size,
             desc: vq.addr.desc,
@@ -198,6 +199,7 @@ impl Dev {
             notifier: &mut vq.notifier,
             event_idx: features & (1 << abi::VIRTIO_RING_F_EVENT_IDX) != 0,
             log,
+            avail_seen: core::cell::Cell::new(seen),
         };
         let hs = HeaderSplit::from_features(features);
         let mut c = Counts::default();

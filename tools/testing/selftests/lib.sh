@@ -9,3 +9,13 @@ modprobe() { /usr/sbin/modprobe "$@"; }
 # vhost_zc.ko depends on tun.ko (tun_get_socket, like vhost_net); insmod
 # does not resolve dependencies, so load them first.
 vzc_insmod() { modprobe tun && insmod "$VZC_KO"; }
+# The emulated 82576 PF (8086:10c9) with igb bound: sets $pf to its sysfs dir.
+pf_up() {
+	pf=
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/vendor")" = 0x8086 ] && [ "$(cat "$d/device")" = 0x10c9 ] && pf=$d
+	done
+	[ -n "$pf" ] || fail "no 82576 PF (8086:10c9) on the PCI bus"
+	modprobe igb || fail "modprobe igb failed"
+	[ -e "$pf/driver" ] || fail "igb did not bind the PF"
+}

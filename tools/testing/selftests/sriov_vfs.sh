@@ -5,13 +5,7 @@
 # vhost_zc's own VF driver.
 . /selftests/lib.sh
 
-pf=
-for d in /sys/bus/pci/devices/*; do
-	[ "$(cat "$d/vendor")" = 0x8086 ] && [ "$(cat "$d/device")" = 0x10c9 ] && pf=$d
-done
-[ -n "$pf" ] || fail "no 82576 PF (8086:10c9) on the PCI bus"
-modprobe igb || fail "modprobe igb failed"
-[ -e "$pf/driver" ] || fail "igb did not bind the PF"
+pf_up
 total=$(cat "$pf/sriov_totalvfs")
 [ "$total" -ge 2 ] || fail "PF offers $total VFs, want >= 2"
 

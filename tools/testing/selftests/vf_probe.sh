@@ -12,13 +12,7 @@ DRV=/sys/bus/pci/drivers/vhost_zc_vf
 MAC0=52:54:00:00:00:10
 MAC1=52:54:00:00:00:11
 
-pf=
-for d in /sys/bus/pci/devices/*; do
-	[ "$(cat "$d/vendor")" = 0x8086 ] && [ "$(cat "$d/device")" = 0x10c9 ] && pf=$d
-done
-[ -n "$pf" ] || skip "no 82576 PF (8086:10c9) on the PCI bus"
-modprobe igb || fail "modprobe igb failed"
-[ -e "$pf/driver" ] || fail "igb did not bind the PF"
+pf_up
 pfdev=$(ls "$pf/net" 2>/dev/null | head -n 1)
 [ -n "$pfdev" ] || fail "PF has no netdev"
 $IP link set "$pfdev" up || fail "ip link set $pfdev up failed"

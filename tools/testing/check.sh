@@ -90,12 +90,13 @@ vm() {
 	local out="build/logs/vm-$flavor.results"
 	tools/testing/vm/run.sh -k "$flavor" "$@" >"$out" 2>"build/logs/vm-$flavor.stderr"
 	cat "build/logs/vm-$flavor.stderr" | grep -v '^\[' | tail -n 20
-	while read -r res name rest; do
+	while IFS= read -r line; do
+		read -r res name rest <<<"$line"
 		case $res in
 		PASS) ok "vm/$name" ;;
 		SKIP) echo "SKIP vm/$name" ;;
-		FAIL) ko "vm/$name $rest" ;;
-		*) echo "$res $name $rest" ;;
+		FAIL) ko "vm/$name${rest:+ $rest}" ;;
+		*) echo "$line" ;;
 		esac
 	done <"$out"
 	grep -q . "$out" || ko "vm/$flavor (no results; see build/logs/vm-$flavor.stderr)"
@@ -103,6 +104,12 @@ vm() {
 if [ "${VZC_SKIP_VM:-0}" != 1 ]; then
 	vm stock module_load_unload sriov_vfs vhost_abi vhost_hostile vhost_net_test vhost_net_test_zc modprobe_alias vf_probe nested_guest
 	vm debug module_load_unload kunit sriov_vfs vhost_abi vhost_hostile vhost_net_test vhost_net_test_zc modprobe_alias vf_probe nested_guest
+fi
+
+# The logs outlive a CI clone: the last run's are kept in the cache.
+if [ -n "${VZC_CACHE:-}" ] && [ -d "$VZC_CACHE" ]; then
+	rm -rf "$VZC_CACHE/logs/last-check" && cp -r build/logs "$VZC_CACHE/logs/last-check" &&
+		echo "logs of this run: build/logs, copied to $VZC_CACHE/logs/last-check"
 fi
 
 echo

@@ -10,10 +10,21 @@ set -uo pipefail
 label=$1 log=$2
 fail=0
 
-# Each selftest's own verdict.
+# Each selftest's own verdict. A failed test also shows its "FAIL:" reason
+# and the tail of its output, so a CI log alone says what went wrong.
 while read -r _ name res _; do
 	echo "$res $label/$name"
-	[ "$res" = FAIL ] && fail=1
+	[ "$res" = FAIL ] || continue
+	fail=1
+	tr -d '\r' <"$log" | awk -v t="$name" '
+		$0 == "VZC-TEST-BEGIN " t { on = 1; n = 0; next }
+		on && index($0, "VZC-TEST-RESULT " t " ") == 1 { on = 0 }
+		on { line[n++ % 25] = $0; if ($0 ~ /^FAIL: /) why = $0 }
+		END {
+			if (why != "") print "    reason: " why
+			print "    last lines of its output:"
+			for (i = (n > 25 ? n - 25 : 0); i < n; i++) print "    | " line[i % 25]
+		}'
 done < <(grep -a '^VZC-TEST-RESULT ' "$log" | tr -d '\r')
 
 # Tests that started and never reported (the guest died inside them).

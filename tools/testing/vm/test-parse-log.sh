@@ -17,7 +17,7 @@ expect() { # expect LOG RC PATTERN...: exit status RC and every PATTERN in the o
 	done
 }
 expect good.log 0 '^PASS t/alpha$' '^SKIP t/beta$'
-expect failed-test.log 1 '^PASS t/alpha$' '^FAIL t/broken$'
+expect failed-test.log 1 '^PASS t/alpha$' '^FAIL t/broken$' 'reason: FAIL: deliberately broken'
 expect kasan.log 1 '^FAIL t/kernel-log' 'KASAN: slab-out-of-bounds'
 expect lockdep.log 1 '^FAIL t/kernel-log' 'circular locking'
 expect kmemleak.log 1 '^FAIL t/kernel-log' 'unreferenced object'

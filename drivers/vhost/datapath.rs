@@ -15,7 +15,7 @@ use core::sync::atomic::{fence, Ordering};
 use kernel::prelude::*;
 
 use super::ring::{self, avail, used, Guest, Log, UserDescTable};
-use crate::glue::socket::{iovec, IoVec, TapSocket};
+use crate::glue::socket::{iovec, BackendSocket, IoVec};
 use crate::vzc_core::{
     avail_pending,
     net::{plan_rx, HeaderSplit, RxChain, RxPlan, NUM_BUFFERS_OFF, UIO_MAXIOV},
@@ -59,6 +59,10 @@ pub(super) enum Outcome {
     Idle,
     /// The weight ran out with work left: run again after the other queue.
     More,
+    /// Work is left but cannot proceed: TX, the socket is full (its
+    /// writability wakes us); RX, a packet waits for more guest buffers
+    /// than the ring holds now (a kick or a busy poll seeing new ones).
+    Blocked,
 }
 
 /// Per-device scratch space, allocated once (`UIO_MAXIOV` entries each).
@@ -249,7 +253,7 @@ fn write_segs(
 pub(super) fn handle_tx(
     r: &mut RingState<'_>,
     g: &Guest<'_>,
-    sock: &TapSocket,
+    sock: &BackendSocket,
     hs: HeaderSplit,
     s: &mut Scratch,
     c: &mut Counts,
@@ -301,7 +305,10 @@ pub(super) fn handle_tx(
             }
             // The tap is full: leave the buffer for when it drains (the
             // socket's EPOLLOUT poll requeues us).
-            Err(e) if e == EAGAIN || e == ENOBUFS || e == ENOMEM => break,
+            Err(e) if e == EAGAIN || e == ENOBUFS || e == ENOMEM => {
+                outcome = Outcome::Blocked;
+                break;
+            }
             // Anything else is this packet's fault: drop it, as upstream.
             Err(_) => c.dropped += 1,
         }
@@ -320,7 +327,7 @@ pub(super) fn handle_tx(
 pub(super) fn handle_rx(
     r: &mut RingState<'_>,
     g: &Guest<'_>,
-    sock: &TapSocket,
+    sock: &BackendSocket,
     hs: HeaderSplit,
     s: &mut Scratch,
     c: &mut Counts,
@@ -408,6 +415,7 @@ pub(super) fn handle_rx(
                 if r.enable_notify()? {
                     continue;
                 }
+                outcome = Outcome::Blocked;
                 break;
             }
             RxPlan::TooBig { .. } => {

@@ -14,7 +14,7 @@ use kernel::{
     mm::MmWithUser,
     new_mutex, new_poll_condvar,
     prelude::*,
-    sync::{aref::ARef, poll::PollCondVar, poll::PollTable, Arc, ArcBorrow, Mutex},
+    sync::{aref::ARef, poll::PollCondVar, poll::PollTable, Arc, ArcBorrow, Mutex, MutexGuard},
 };
 
 use super::datapath::{self, Broken, Counts, Outcome, RingState, Scratch};
@@ -23,14 +23,14 @@ use crate::glue::{
     eventfd::{EventfdCtx, EventfdFile},
     miscdev::FileOps,
     poll::{Polled, Wake, EPOLLIN, EPOLLOUT},
-    socket::TapSocket,
+    socket::BackendSocket,
     stats::{Counter, Stats},
     user,
-    worker::{self, Task, TaskRef, Work},
+    worker::{self, BusyPoll, Task, TaskRef, Work},
 };
 use crate::vzc_core::{
     net::HeaderSplit,
-    split::used as used_off,
+    split::{avail as avail_off, used as used_off},
     vhost::{self as abi, VringAddr, VringFile, VringState},
     MemRegion, MemTable, QueueSize,
 };
@@ -46,6 +46,8 @@ struct Kicker {
     pending: AtomicU32,
     task: TaskRef,
     stats: Stats,
+    /// Ioctls waiting for the device lock: a busy poll gives way to them.
+    ctl_waiters: AtomicU32,
 }
 
 /// Poll tokens: the ring in bit 0; bit 1 set for socket readiness (clear for
@@ -82,8 +84,13 @@ struct Vring {
     kick: Option<Polled<EventfdFile, Kicker>>,
     call: Option<EventfdCtx>,
     err: Option<EventfdCtx>,
+    /// `VHOST_SET_VRING_BUSYLOOP_TIMEOUT`, in microseconds (0: off).
     busyloop_timeout: u32,
-    backend: Option<Polled<TapSocket, Kicker>>,
+    backend: Option<Polled<BackendSocket, Kicker>>,
+    /// The last run ended [`Outcome::Blocked`], with the guest's avail
+    /// index then: a busy poll waits for the socket (TX) or for buffers
+    /// beyond that index (RX) instead of rerunning at once.
+    blocked_at: Option<u16>,
     notifier: Notifier,
     /// The guest broke this ring; it stays stopped until reconfigured.
     broken: bool,
@@ -203,11 +210,13 @@ impl Dev {
         };
         let hs = HeaderSplit::from_features(features);
         let mut c = Counts::default();
+        vq.blocked_at = None;
         let r = if q == TX {
             datapath::handle_tx(&mut rs, &g, backend.file(), hs, scratch, &mut c)
         } else {
             datapath::handle_rx(&mut rs, &g, backend.file(), hs, scratch, &mut c)
         };
+        let rs_seen = rs.avail_seen.get();
         stats.add(q, Counter::Packets, c.packets);
         stats.add(q, Counter::Bytes, c.bytes);
         stats.add(q, Counter::Dropped, c.dropped);
@@ -220,10 +229,79 @@ impl Dev {
         match r {
             Ok(Outcome::More) => true,
             Ok(Outcome::Idle) => false,
+            Ok(Outcome::Blocked) => {
+                vq.blocked_at = Some(rs_seen);
+                false
+            }
             Err(why) => {
                 stats.add(q, Counter::Errors, 1);
                 vq.broken_by(q, why);
                 false
+            }
+        }
+    }
+}
+
+impl Dev {
+    /// Whether ring `q` has work a busy poll can see without a wake-up: TX,
+    /// buffers the guest added (unless the socket is full); RX, a packet in
+    /// the socket and buffers beyond those a blocked run already tried.
+    fn ready(&self, q: usize) -> bool {
+        let vq = &self.vqs[q];
+        if vq.broken || vq.num == 0 {
+            return false;
+        }
+        let Some(backend) = vq.backend.as_ref() else {
+            return false;
+        };
+        if q == TX && vq.blocked_at.is_some() {
+            return false;
+        }
+        // A fault here is left to the next run, which reports it.
+        let Ok(idx) = ring::get_u16(vq.addr.avail, avail_off::IDX) else {
+            return false;
+        };
+        if idx == vq.last_avail_idx || vq.blocked_at == Some(idx) {
+            return false;
+        }
+        q == TX || backend.file().peek_len() > 0
+    }
+
+    /// Busy polling (upstream `vhost_net_busy_poll`), after a run that left
+    /// nothing to do: for up to the rings' busy-loop timeout, look for work
+    /// on both rings instead of sleeping until a kick or a socket wake-up.
+    /// Gives way to wake-ups, ioctls, reschedules and signals. Returns the
+    /// rings to run (bit per ring). Guest notifications stay enabled, so a
+    /// kick during the window ends it too.
+    fn busy_poll(&self, k: &Kicker) -> u32 {
+        let mut us = 0;
+        for (q, vq) in self.vqs.iter().enumerate() {
+            if vq.busyloop_timeout > 0 && vq.backend.is_some() && !vq.broken {
+                us = us.max(vq.busyloop_timeout);
+                k.stats.add(q, Counter::BusyPolls, 1);
+            }
+        }
+        if us == 0 {
+            return 0;
+        }
+        let window = BusyPoll::new(us);
+        loop {
+            if k.pending.load(Ordering::Acquire) != 0 || k.ctl_waiters.load(Ordering::Acquire) != 0
+            {
+                return 0;
+            }
+            let mut bits = 0;
+            for q in [TX, RX] {
+                if self.ready(q) {
+                    k.stats.add(q, Counter::BusyPollHits, 1);
+                    bits |= 1 << q;
+                }
+            }
+            if bits != 0 {
+                return bits;
+            }
+            if !window.again() {
+                return 0;
             }
         }
     }
@@ -263,6 +341,15 @@ fn write_u64(arg: usize, v: u64) -> Result {
 }
 
 impl VhostNet {
+    /// The device lock, for the control path: announced first, so that a
+    /// busy-polling worker holding it lets go.
+    fn lock(&self) -> MutexGuard<'_, Dev> {
+        self.kicker.ctl_waiters.fetch_add(1, Ordering::AcqRel);
+        let g = self.dev.lock();
+        self.kicker.ctl_waiters.fetch_sub(1, Ordering::AcqRel);
+        g
+    }
+
     /// Polls `file` for ring `q` (`mask`: kicks, socket readiness).
     fn poll<F: crate::glue::poll::PollFile>(
         &self,
@@ -277,7 +364,7 @@ impl VhostNet {
 
     fn set_features(&self, f: u64) -> Result {
         let f = abi::features(f, abi::VHOST_ZC_FEATURES).map_err(err)?;
-        self.dev.lock().acked_features = f;
+        self.lock().acked_features = f;
         Ok(())
     }
 
@@ -333,7 +420,7 @@ impl VhostNet {
             vq.backend = None;
             return Ok(());
         }
-        let sock = TapSocket::get(fd)?;
+        let sock = BackendSocket::get(fd)?;
         // The used ring must be writable and its index readable: the ring
         // continues from where the guest's used index is.
         ring::put_u16(vq.addr.used, used_off::FLAGS, 0)?;
@@ -342,6 +429,7 @@ impl VhostNet {
         vq.last_used_idx = used_idx;
         vq.notifier.reset();
         vq.broken = false;
+        vq.blocked_at = None;
         // Polling starts with a wake-up if the tap is ready (TX: writable),
         // which runs the ring once; the old backend stops as it is dropped.
         vq.backend = Some(self.poll(q, mask, true, sock)?);
@@ -473,8 +561,12 @@ impl Work for VhostNet {
                     again |= 1 << q;
                 }
             }
+            if again == 0 {
+                again = dev.busy_poll(&this.kicker);
+            }
         }
-        // Exhausted weights go round again after the other ring (fairness).
+        // Exhausted weights go round again after the other ring (fairness),
+        // and so do rings a busy poll found work for.
         if again != 0 {
             this.kicker.pending.fetch_or(again, Ordering::AcqRel);
         }
@@ -498,6 +590,7 @@ impl FileOps for VhostNet {
                 pending: AtomicU32::new(0),
                 task: TaskRef::default(),
                 stats: Stats::new(&name)?,
+                ctl_waiters: AtomicU32::new(0),
             },
             GFP_KERNEL,
         )?;
@@ -515,7 +608,7 @@ impl FileOps for VhostNet {
         // The worker holds a reference: stop it first (polls before it, so no
         // wake-up reaches a stopped task), then dropping the state puts every
         // eventfd, the tap files and the owner's mm.
-        let worker = this.dev.lock().take_worker();
+        let worker = this.lock().take_worker();
         if let Some(w) = worker {
             w.stop(&this.kicker.task);
         }
@@ -533,10 +626,10 @@ impl FileOps for VhostNet {
             abi::VHOST_SET_BACKEND_FEATURES => {
                 let f =
                     abi::features(read_u64(arg)?, abi::VHOST_ZC_BACKEND_FEATURES).map_err(err)?;
-                this.dev.lock().acked_backend_features = f;
+                this.lock().acked_backend_features = f;
             }
             abi::VHOST_SET_OWNER => {
-                let mut dev = this.dev.lock();
+                let mut dev = this.lock();
                 if dev.owner.is_some() {
                     return Err(EBUSY);
                 }
@@ -552,24 +645,24 @@ impl FileOps for VhostNet {
             }
             abi::VHOST_RESET_OWNER => {
                 let worker = {
-                    let mut dev = this.dev.lock();
+                    let mut dev = this.lock();
                     dev.check_owner()?;
                     dev.take_worker()
                 };
                 if let Some(w) = worker {
                     w.stop(&this.kicker.task);
                 }
-                this.dev.lock().reset();
+                this.lock().reset();
             }
             abi::VHOST_NET_SET_BACKEND => {
                 let f = VringFile::from_bytes(&user::read_bytes(arg)?);
-                let mut dev = this.dev.lock();
+                let mut dev = this.lock();
                 dev.check_owner()?;
                 let q = abi::vring_index(f.index).map_err(err)?;
                 this.set_backend(&mut dev, q, f.fd)?;
             }
             abi::VHOST_SET_FORK_FROM_OWNER => {
-                let mut dev = this.dev.lock();
+                let mut dev = this.lock();
                 if dev.owner.is_some() {
                     return Err(EBUSY);
                 }
@@ -577,11 +670,11 @@ impl FileOps for VhostNet {
                 dev.fork_owner = abi::fork_from_owner(v).map_err(err)?;
             }
             abi::VHOST_GET_FORK_FROM_OWNER => {
-                let v = u8::from(this.dev.lock().fork_owner);
+                let v = u8::from(this.lock().fork_owner);
                 user::write_bytes(arg, &[v])?;
             }
             _ => {
-                let mut dev = this.dev.lock();
+                let mut dev = this.lock();
                 dev.check_owner()?;
                 return this.dev_ioctl(&mut dev, cmd, arg);
             }

@@ -38,7 +38,7 @@ extern "C" {
     /// See `vzc_shim.h`.
     pub(crate) fn vzc_poll_free(p: *mut c_void);
     /// See `vzc_shim.h`.
-    pub(crate) fn vzc_tun_socket_get(fd: c_int, filep: *mut *mut c_void) -> *mut c_void;
+    pub(crate) fn vzc_backend_socket_get(fd: c_int, filep: *mut *mut c_void) -> *mut c_void;
     /// See `vzc_shim.h`.
     pub(crate) fn vzc_sock_sendmsg(
         sock: *mut c_void,
@@ -83,6 +83,12 @@ extern "C" {
     ) -> *mut c_void;
     /// See `vzc_shim.h`.
     pub(crate) fn vzc_attr_dir_destroy(kobj: *mut c_void);
+    /// See `vzc_shim.h`.
+    pub(crate) fn vzc_busy_clock() -> u64;
+    /// See `vzc_shim.h`.
+    pub(crate) fn vzc_busy_poll_ok(endtime: u64) -> bool;
+    /// See `vzc_shim.h`.
+    pub(crate) fn vzc_cpu_relax();
 }
 
 /// `vzc_show_fn` of `vzc_shim.h`.

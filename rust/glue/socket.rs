@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 
-//! The tap backend: a tun/tap socket and packet I/O over guest memory seen
-//! as user iovecs (the worker runs in the owner's mm).
+//! The backend of a ring: a tun/tap, macvtap or bound AF_PACKET raw socket
+//! (what upstream `get_socket()` accepts), and packet I/O over guest memory
+//! seen as user iovecs (the worker runs in the owner's mm).
 
 use super::ffi;
 use kernel::{bindings, ffi::c_void, prelude::*};
@@ -24,21 +25,21 @@ pub(crate) fn iovec(addr: u64, len: u64) -> IoVec {
     })
 }
 
-/// The socket of a tun/tap fd, with a reference on its file.
+/// The socket of a backend fd, with a reference on its file.
 ///
 /// # Invariants
 ///
 /// `file` is referenced by this object and `sock` is its socket.
-pub(crate) struct TapSocket {
+pub(crate) struct BackendSocket {
     file: *mut bindings::file,
     sock: *mut c_void,
 }
 
 // SAFETY: socket operations may be called from any thread; the reference is
 // dropped once.
-unsafe impl Send for TapSocket {}
+unsafe impl Send for BackendSocket {}
 // SAFETY: the socket serialises its own operations.
-unsafe impl Sync for TapSocket {}
+unsafe impl Sync for BackendSocket {}
 
 fn ret(r: i32) -> Result<usize> {
     if r < 0 {
@@ -48,12 +49,14 @@ fn ret(r: i32) -> Result<usize> {
     }
 }
 
-impl TapSocket {
-    /// The socket of tun/tap fd `fd` (`ENOTSOCK` for anything else, as upstream).
+impl BackendSocket {
+    /// The socket of backend fd `fd`: a tun/tap or macvtap file, or an
+    /// AF_PACKET raw socket (`ENOTSOCK` for anything else, as upstream).
     pub(crate) fn get(fd: i32) -> Result<Self> {
         let mut file: *mut c_void = core::ptr::null_mut();
         // SAFETY: any fd may be passed; on success `file` holds a reference.
-        let sock = kernel::error::from_err_ptr(unsafe { ffi::vzc_tun_socket_get(fd, &mut file) })?;
+        let sock = unsafe { ffi::vzc_backend_socket_get(fd, &mut file) };
+        let sock = kernel::error::from_err_ptr(sock)?;
         let file = file.cast::<bindings::file>();
         // INVARIANT: the shim returned the socket of the referenced `file`.
         Ok(Self { file, sock })
@@ -82,13 +85,13 @@ impl TapSocket {
     }
 }
 
-impl super::poll::PollFile for TapSocket {
+impl super::poll::PollFile for BackendSocket {
     fn file_ptr(&self) -> *mut bindings::file {
         self.file
     }
 }
 
-impl Drop for TapSocket {
+impl Drop for BackendSocket {
     fn drop(&mut self) {
         // SAFETY: the reference taken in `get` is released exactly once.
         unsafe { bindings::fput(self.file) };

@@ -22,10 +22,14 @@ pub(crate) enum Counter {
     Dropped = 4,
     /// Times the guest broke the ring.
     Errors = 5,
+    /// Busy-poll loops run for this ring (`VHOST_SET_VRING_BUSYLOOP_TIMEOUT`).
+    BusyPolls = 6,
+    /// Busy-poll loops that found work for this ring before a wake-up.
+    BusyPollHits = 7,
 }
 
 /// Counters per ring.
-const PER_RING: usize = 6;
+const PER_RING: usize = 8;
 /// Total counters; must equal `VZC_NSTATS` in `vzc_shim.h`.
 const NSTATS: usize = 2 * PER_RING;
 

@@ -6,14 +6,19 @@
 #include <linux/err.h>
 #include <linux/file.h>
 #include <linux/highmem.h>
+#include <linux/if_tap.h>
 #include <linux/if_tun.h>
+#include <linux/if_vlan.h>
 #include <linux/kobject.h>
 #include <linux/mm.h>
 #include <linux/net.h>
 #include <linux/poll.h>
 #include <linux/sched.h>
+#include <linux/sched/clock.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/socket.h>
+#include <net/sock.h>
 #include <linux/sysfs.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
@@ -80,7 +85,9 @@ unsigned long vzc_clear_user(void __user *to, unsigned long n)
 /* Names in the order of rust/glue/stats.rs `Counter`. */
 static const char *const vzc_stat_names[VZC_NSTATS] = {
 	"rx_packets", "rx_bytes", "rx_kicks", "rx_calls", "rx_dropped", "rx_errors",
+	"rx_busy_polls", "rx_busy_poll_hits",
 	"tx_packets", "tx_bytes", "tx_kicks", "tx_calls", "tx_dropped", "tx_errors",
+	"tx_busy_polls", "tx_busy_poll_hits",
 };
 
 struct vzc_stats {
@@ -223,14 +230,31 @@ void vzc_poll_free(struct vzc_poll *p)
 	kfree(p);
 }
 
-struct socket *vzc_tun_socket_get(int fd, struct file **filep)
+/*
+ * The backend socket of @fd, as upstream get_socket(): a bound AF_PACKET
+ * raw socket, a tun/tap or a macvtap/ipvtap file; anything else is ENOTSOCK.
+ * On success *filep holds a reference to the socket's file.
+ */
+struct socket *vzc_backend_socket_get(int fd, struct file **filep)
 {
-	struct file *file = fget(fd);
 	struct socket *sock;
+	struct file *file;
+	int err;
 
+	sock = sockfd_lookup(fd, &err);
+	if (sock) {
+		if (sock->sk->sk_type == SOCK_RAW && sock->sk->sk_family == AF_PACKET) {
+			*filep = sock->file;
+			return sock;
+		}
+		sockfd_put(sock);
+	}
+	file = fget(fd);
 	if (!file)
 		return ERR_PTR(-ENOTSOCK);
 	sock = tun_get_socket(file);
+	if (IS_ERR(sock))
+		sock = tap_get_socket(file);
 	if (IS_ERR(sock)) {
 		fput(file);
 		return ERR_PTR(-ENOTSOCK);
@@ -255,9 +279,29 @@ int vzc_sock_recvmsg(struct socket *sock, const struct iovec *iov, unsigned long
 	return sock->ops->recvmsg(sock, &msg, len, MSG_DONTWAIT | MSG_TRUNC);
 }
 
+/*
+ * Length of the next queued packet: tun and tap say it themselves; for a
+ * packet socket it is the head of the receive queue, with the VLAN tag that
+ * recvmsg puts back in (upstream peek_head_len()).
+ */
 int vzc_sock_peek_len(struct socket *sock)
 {
-	return sock->ops->peek_len ? sock->ops->peek_len(sock) : 0;
+	struct sock *sk = sock->sk;
+	struct sk_buff *head;
+	unsigned long flags;
+	int len = 0;
+
+	if (sock->ops->peek_len)
+		return sock->ops->peek_len(sock);
+	spin_lock_irqsave(&sk->sk_receive_queue.lock, flags);
+	head = skb_peek(&sk->sk_receive_queue);
+	if (head) {
+		len = head->len;
+		if (skb_vlan_tag_present(head))
+			len += VLAN_HLEN;
+	}
+	spin_unlock_irqrestore(&sk->sk_receive_queue.lock, flags);
+	return len;
 }
 
 int vzc_log_set_bit(unsigned long uaddr, unsigned int bit)
@@ -373,4 +417,21 @@ void vzc_attr_dir_destroy(struct kobject *kobj)
 	/* Waits for running show/store calls: afterwards priv is unused. */
 	kobject_del(kobj);
 	kobject_put(kobj);
+}
+
+/* Busy polling, as upstream vhost_net (busy_clock(), vhost_can_busy_poll()). */
+u64 vzc_busy_clock(void)
+{
+	return local_clock() >> 10;
+}
+
+bool vzc_busy_poll_ok(u64 endtime)
+{
+	return !need_resched() && !time_after64(vzc_busy_clock(), endtime) &&
+	       !signal_pending(current);
+}
+
+void vzc_cpu_relax(void)
+{
+	cpu_relax();
 }

@@ -27,7 +27,7 @@ unsigned long vzc_clear_user(void __user *to, unsigned long n);
  * read by the show() callbacks. The memory lives with the kobject, so a
  * reader racing with the device's release is safe.
  */
-#define VZC_NSTATS 12
+#define VZC_NSTATS 16
 struct vzc_stats;
 struct vzc_stats *vzc_stats_create(const char *name);
 u64 *vzc_stats_counters(struct vzc_stats *s);
@@ -51,10 +51,11 @@ void vzc_poll_stop(struct vzc_poll *p);
 void vzc_poll_free(struct vzc_poll *p);
 
 /*
- * The socket of a tun/tap fd, holding a reference on its file in *@filep
+ * The socket of a backend fd (bound AF_PACKET raw socket, tun/tap, macvtap),
+ * holding a reference on its file in *@filep
  * (upstream get_socket(): any failure is -ENOTSOCK).
  */
-struct socket *vzc_tun_socket_get(int fd, struct file **filep);
+struct socket *vzc_backend_socket_get(int fd, struct file **filep);
 /* sendmsg / recvmsg (MSG_DONTWAIT, +MSG_TRUNC on receive) over user iovecs. */
 int vzc_sock_sendmsg(struct socket *sock, const struct iovec *iov, unsigned long nr, size_t len);
 int vzc_sock_recvmsg(struct socket *sock, const struct iovec *iov, unsigned long nr, size_t len);
@@ -84,5 +85,14 @@ struct kobject *vzc_attr_dir_create(struct device *parent, const char *name,
 				    const void *priv, vzc_show_fn show,
 				    vzc_store_fn store);
 void vzc_attr_dir_destroy(struct kobject *kobj);
+
+/*
+ * Busy polling (upstream vhost_net_busy_poll()): a clock in ~us, whether to
+ * go on polling until @endtime (no reschedule or signal pending), and
+ * cpu_relax().
+ */
+u64 vzc_busy_clock(void);
+bool vzc_busy_poll_ok(u64 endtime);
+void vzc_cpu_relax(void);
 
 #endif /* VZC_SHIM_H */

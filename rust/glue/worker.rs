@@ -115,3 +115,31 @@ impl<T: Work> Drop for Task<T> {
         unsafe { ffi::vhost_task_stop(self.task) };
     }
 }
+
+/// A busy-poll window (upstream `vhost_net_busy_poll`): polling goes on
+/// until the deadline, a pending reschedule or a signal, whichever first.
+pub(crate) struct BusyPoll {
+    end: u64,
+}
+
+impl BusyPoll {
+    /// A window of about `us` microseconds from now.
+    pub(crate) fn new(us: u32) -> Self {
+        // SAFETY: reads the local CPU clock; no preconditions.
+        let now = unsafe { ffi::vzc_busy_clock() };
+        Self {
+            end: now.saturating_add(u64::from(us)),
+        }
+    }
+
+    /// Whether to poll once more; relaxes the CPU first if so.
+    pub(crate) fn again(&self) -> bool {
+        // SAFETY: checks the current task's flags and the clock.
+        if !unsafe { ffi::vzc_busy_poll_ok(self.end) } {
+            return false;
+        }
+        // SAFETY: a CPU hint; no preconditions.
+        unsafe { ffi::vzc_cpu_relax() };
+        true
+    }
+}

@@ -6,9 +6,9 @@ fail() { echo "FAIL: $*"; exit 1; }
 skip() { echo "SKIP: $*"; exit $KSFT_SKIP; }
 # modprobe of the initramfs' kmod (busybox's applet would shadow it and lacks deps).
 modprobe() { /usr/sbin/modprobe "$@"; }
-# vhost_zc.ko depends on tun.ko (tun_get_socket, like vhost_net); insmod
-# does not resolve dependencies, so load them first.
-vzc_insmod() { modprobe tun && insmod "$VZC_KO"; }
+# vhost_zc.ko depends on tun.ko and tap.ko (tun_get_socket, tap_get_socket,
+# like vhost_net); insmod does not resolve dependencies, so load them first.
+vzc_insmod() { modprobe tun && modprobe tap && insmod "$VZC_KO"; }
 # The emulated 82576 PF (8086:10c9) with igb bound: sets $pf to its sysfs dir.
 pf_up() {
 	pf=

@@ -31,7 +31,7 @@ use crate::glue::{
 use crate::vzc_core::{
     net::HeaderSplit,
     split::{avail as avail_off, used as used_off},
-    vhost::{self as abi, VringAddr, VringFile, VringState},
+    vhost::{self as abi, access, VringAddr, VringFile, VringState},
     MemRegion, MemTable, QueueSize,
 };
 
@@ -71,6 +71,37 @@ static DEVICE_SEQ: AtomicU32 = AtomicU32::new(0);
 /// Turns an ABI errno from the core into a kernel `Error`.
 fn err(e: i32) -> Error {
     Error::from_errno(-e)
+}
+
+// Upstream checks ring and log addresses with `access_ok` when it takes them
+// (if the ring runs) or when the ring starts: a VMM's mistake is an errno at
+// the ioctl, not a broken ring later. The ranges come from the core.
+
+/// `log_access_ok`: the log bytes for `sz` guest bytes at `addr`.
+fn log_access_ok(log_base: u64, addr: u64, sz: u64) -> bool {
+    access::log_range(log_base, addr, sz).is_some_and(|(a, l)| user::access_ok(a, l))
+}
+
+/// `vq_log_used_access_ok`: the log of the used ring, if it is logged.
+fn log_used_access_ok(log_base: u64, a: &VringAddr, used_size: u64) -> bool {
+    !a.log_used || log_access_ok(log_base, a.log_guest, used_size)
+}
+
+/// `vq_memory_access_ok` over a table: no region wraps, each lies in user
+/// space, and with `log` so does its part of the log at `log_base`.
+fn regions_access_ok(regions: &[MemRegion], log_base: u64, log: bool) -> bool {
+    regions.iter().all(|r| {
+        !access::region_overflows(r.userspace_addr, r.size)
+            && user::access_ok(r.userspace_addr, r.size)
+            && (!log || log_access_ok(log_base, r.guest_phys_addr, r.size))
+    })
+}
+
+/// `vq_access_ok`: the three rings of `num` entries lie in user space.
+fn rings_access_ok(a: &VringAddr, num: u32, event_idx: bool) -> bool {
+    user::access_ok(a.desc, access::desc_size(num))
+        && user::access_ok(a.avail, access::avail_size(num, event_idx))
+        && user::access_ok(a.used, access::used_size(num, event_idx))
 }
 
 /// One virtqueue: its configuration (the `VHOST_*_VRING_*` ioctls) and its
@@ -118,6 +149,9 @@ struct Dev {
     acked_features: u64,
     acked_backend_features: u64,
     mem: KVec<MemRegion>,
+    /// A memory table exists (upstream `umem != NULL`): not before the first
+    /// `VHOST_SET_MEM_TABLE`, an empty one after `VHOST_RESET_OWNER`.
+    mem_set: bool,
     log_base: u64,
     log_ctx: Option<EventfdCtx>,
     vqs: [Vring; abi::VHOST_NET_VQ_MAX as usize],
@@ -134,6 +168,7 @@ impl Dev {
             acked_features: 0,
             acked_backend_features: 0,
             mem: KVec::new(),
+            mem_set: false,
             log_base: 0,
             log_ctx: None,
             vqs: Default::default(),
@@ -158,6 +193,48 @@ impl Dev {
         let fork_owner = self.fork_owner;
         *self = Self::new();
         self.fork_owner = fork_owner;
+        self.mem_set = true;
+    }
+
+    fn has(&self, feature: u32) -> bool {
+        self.acked_features & (1 << feature) != 0
+    }
+
+    /// `memory_access_ok` (SET_MEM_TABLE, SET_FEATURES): if any ring runs,
+    /// `mem` (the current table if `None`) must pass [`regions_access_ok`],
+    /// with its log if `log_all` or the feature says so. A stopped ring is
+    /// checked when it starts.
+    fn memory_access_ok(&self, mem: Option<&[MemRegion]>, log_base: u64, log_all: bool) -> bool {
+        if !self.vqs.iter().any(|vq| vq.backend.is_some()) {
+            return true;
+        }
+        let regions = match mem {
+            Some(m) => m,
+            None if self.mem_set => &self.mem[..],
+            None => return false,
+        };
+        regions_access_ok(regions, log_base, log_all || self.has(abi::VHOST_F_LOG_ALL))
+    }
+
+    /// `vq_log_access_ok`: ring `q` can log at `log_base` (its memory, with
+    /// the feature, and its used ring, if logged).
+    fn vq_log_access_ok(&self, q: usize, log_base: u64) -> bool {
+        let vq = &self.vqs[q];
+        let used = access::used_size(vq.num.into(), self.has(abi::VIRTIO_RING_F_EVENT_IDX));
+        self.mem_set
+            && regions_access_ok(&self.mem, log_base, self.has(abi::VHOST_F_LOG_ALL))
+            && log_used_access_ok(log_base, &vq.addr, used)
+    }
+
+    /// `vhost_vq_access_ok`: ring `q` may start (logging at `log_base`).
+    fn vq_access_ok(&self, q: usize, log_base: u64) -> bool {
+        let vq = &self.vqs[q];
+        self.vq_log_access_ok(q, log_base)
+            && rings_access_ok(
+                &vq.addr,
+                vq.num.into(),
+                self.has(abi::VIRTIO_RING_F_EVENT_IDX),
+            )
     }
 
     /// Stops all polls and takes the worker out, to be stopped without the
@@ -364,7 +441,12 @@ impl VhostNet {
 
     fn set_features(&self, f: u64) -> Result {
         let f = abi::features(f, abi::VHOST_ZC_FEATURES).map_err(err)?;
-        self.lock().acked_features = f;
+        let mut dev = self.lock();
+        // Logging everything needs a log that covers all memory.
+        if f & (1 << abi::VHOST_F_LOG_ALL) != 0 && !dev.memory_access_ok(None, dev.log_base, true) {
+            return Err(EFAULT);
+        }
+        dev.acked_features = f;
         Ok(())
     }
 
@@ -415,6 +497,10 @@ impl VhostNet {
     /// tap `fd` to ring `q` (or detach with -1), as upstream
     /// `vhost_net_set_backend` + `vhost_vq_init_access`.
     fn set_backend(&self, dev: &mut Dev, q: usize, fd: i32) -> Result {
+        // Upstream verifies the ring before it looks at the fd, even -1.
+        if !dev.vq_access_ok(q, dev.log_base) {
+            return Err(EFAULT);
+        }
         let vq = &mut dev.vqs[q];
         if fd == -1 {
             vq.backend = None;
@@ -448,7 +534,11 @@ impl VhostNet {
         }
         // Upstream reports a region its IOTLB rejects as EFAULT; so do we.
         MemTable::new(&regions).map_err(|_| EFAULT)?;
+        if !dev.memory_access_ok(Some(&regions), dev.log_base, false) {
+            return Err(EFAULT);
+        }
         dev.mem = regions;
+        dev.mem_set = true;
         Ok(())
     }
 
@@ -456,7 +546,18 @@ impl VhostNet {
     fn dev_ioctl(&self, dev: &mut Dev, cmd: u32, arg: usize) -> Result<isize> {
         match cmd {
             abi::VHOST_SET_MEM_TABLE => Self::set_mem_table(dev, arg)?,
-            abi::VHOST_SET_LOG_BASE => dev.log_base = read_u64(arg)?,
+            abi::VHOST_SET_LOG_BASE => {
+                let base = read_u64(arg)?;
+                // Every running ring must be loggable at the new base.
+                // Upstream keeps a base per ring and moves those that pass;
+                // here it is one for the device, kept as it was on failure.
+                for q in 0..dev.vqs.len() {
+                    if dev.vqs[q].backend.is_some() && !dev.vq_log_access_ok(q, base) {
+                        return Err(EFAULT);
+                    }
+                }
+                dev.log_base = base;
+            }
             abi::VHOST_SET_LOG_FD => {
                 let fd = i32::from_le_bytes(user::read_bytes::<4>(arg)?);
                 dev.log_ctx = if fd == -1 {
@@ -475,6 +576,8 @@ impl VhostNet {
         // of unknown commands (upstream reads it before saying ENOIOCTLCMD).
         let index = u32::from_le_bytes(user::read_bytes::<4>(arg)?);
         let q = abi::vring_index(index).map_err(err)?;
+        let log_base = dev.log_base;
+        let event_idx = dev.has(abi::VIRTIO_RING_F_EVENT_IDX);
         let vq = &mut dev.vqs[q];
         match cmd {
             abi::VHOST_SET_VRING_NUM => {
@@ -487,7 +590,18 @@ impl VhostNet {
                 vq.broken = false;
             }
             abi::VHOST_SET_VRING_ADDR => {
-                vq.addr = VringAddr::from_bytes(&user::read_bytes(arg)?).map_err(err)?;
+                let a = VringAddr::from_bytes(&user::read_bytes(arg)?).map_err(err)?;
+                // A running ring's new addresses are checked now (a stopped
+                // one's when it starts), as upstream.
+                if vq.backend.is_some() {
+                    let num = u32::from(vq.num);
+                    if !rings_access_ok(&a, num, event_idx)
+                        || !log_used_access_ok(log_base, &a, access::used_size(num, event_idx))
+                    {
+                        return Err(EINVAL);
+                    }
+                }
+                vq.addr = a;
                 vq.broken = false;
             }
             abi::VHOST_SET_VRING_BASE => {

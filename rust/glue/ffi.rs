@@ -84,6 +84,8 @@ extern "C" {
     /// See `vzc_shim.h`.
     pub(crate) fn vzc_attr_dir_destroy(kobj: *mut c_void);
     /// See `vzc_shim.h`.
+    pub(crate) fn vzc_access_ok(addr: usize, size: usize) -> bool;
+    /// See `vzc_shim.h`.
     pub(crate) fn vzc_busy_clock() -> u64;
     /// See `vzc_shim.h`.
     pub(crate) fn vzc_busy_poll_ok(endtime: u64) -> bool;

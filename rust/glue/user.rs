@@ -50,3 +50,14 @@ pub(crate) fn set_bit(addr: u64, bit: u8) -> Result {
     // SAFETY: the shim pins the page with FOLL_WRITE (faults are errors).
     kernel::error::to_result(unsafe { super::ffi::vzc_log_set_bit(addr, bit.into()) })
 }
+
+/// `access_ok`: whether `len` bytes at `addr` lie in user space (a range
+/// check only; the pages may still be unmapped). Upstream checks ring and
+/// log addresses this way before it keeps them.
+pub(crate) fn access_ok(addr: u64, len: u64) -> bool {
+    let (Ok(addr), Ok(len)) = (usize::try_from(addr), usize::try_from(len)) else {
+        return false;
+    };
+    // SAFETY: a pure range check on numbers; nothing is accessed.
+    unsafe { super::ffi::vzc_access_ok(addr, len) }
+}

@@ -82,6 +82,11 @@ unsigned long vzc_clear_user(void __user *to, unsigned long n)
 	return clear_user(to, n);
 }
 
+bool vzc_access_ok(unsigned long addr, unsigned long size)
+{
+	return access_ok((void __user *)addr, size);
+}
+
 /* Names in the order of rust/glue/stats.rs `Counter`. */
 static const char *const vzc_stat_names[VZC_NSTATS] = {
 	"rx_packets", "rx_bytes", "rx_kicks", "rx_calls", "rx_dropped", "rx_errors",

@@ -20,6 +20,8 @@ void vzc_sysfs_destroy(struct kobject *kobj);
 
 /* clear_user(): zero @n bytes at user address @to; returns bytes not cleared. */
 unsigned long vzc_clear_user(void __user *to, unsigned long n);
+/* access_ok(): the range lies in user space (no fault check). */
+bool vzc_access_ok(unsigned long addr, unsigned long size);
 
 /*
  * Per-device counters in /sys/kernel/vhost_zc/devices/<name>/: VZC_NSTATS

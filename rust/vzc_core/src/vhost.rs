@@ -267,6 +267,43 @@ pub fn features(requested: u64, offered: u64) -> Result<u64, i32> {
     Ok(requested)
 }
 
+/// The ranges upstream checks with `access_ok` before it uses or keeps ring
+/// and log addresses (`vq_access_ok`, `log_access_ok`,
+/// `vq_memory_access_ok`): each is `(user address, bytes)`; `None` means
+/// the check fails before any `access_ok` (address arithmetic overflows).
+pub mod access {
+    /// Bytes of a descriptor table of `num` entries (`vhost_get_desc_size`).
+    pub fn desc_size(num: u32) -> u64 {
+        16 * u64::from(num)
+    }
+
+    /// Bytes of an avail ring (`vhost_get_avail_size`): flags, idx, the
+    /// entries and, with event idx, `used_event`.
+    pub fn avail_size(num: u32, event_idx: bool) -> u64 {
+        4 + 2 * u64::from(num) + if event_idx { 2 } else { 0 }
+    }
+
+    /// Bytes of a used ring (`vhost_get_used_size`).
+    pub fn used_size(num: u32, event_idx: bool) -> u64 {
+        4 + 8 * u64::from(num) + if event_idx { 2 } else { 0 }
+    }
+
+    /// The dirty-log bytes for `sz` guest bytes at `addr` (`log_access_ok`:
+    /// one bit per 4 KiB page, so `addr / 4096 / 8` bytes in). The length
+    /// wraps as upstream's `unsigned long` does.
+    pub fn log_range(log_base: u64, addr: u64, sz: u64) -> Option<(u64, u64)> {
+        let a = addr / 4096 / 8;
+        let start = log_base.checked_add(a)?;
+        Some((start, sz.wrapping_add(4096 * 8 - 1) / 4096 / 8))
+    }
+
+    /// Whether a region of `size` bytes at user address `uaddr` wraps
+    /// (`vhost_overflow`).
+    pub fn region_overflows(uaddr: u64, size: u64) -> bool {
+        size != 0 && uaddr > u64::MAX - size + 1
+    }
+}
+
 /// Size of the header of `struct vhost_memory`.
 pub const MEM_HEADER_SIZE: usize = 8;
 /// Size of one `struct vhost_memory_region`.
@@ -367,6 +404,30 @@ pub fn fork_from_owner(v: u8) -> Result<bool, i32> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn access_ranges_match_upstream() {
+        use super::access::*;
+        assert_eq!(desc_size(256), 4096);
+        assert_eq!(avail_size(256, false), 516);
+        assert_eq!(avail_size(256, true), 518);
+        assert_eq!(used_size(256, false), 2052);
+        assert_eq!(used_size(256, true), 2054);
+        // Guest address 1 GiB: byte 1 GiB / 32 KiB of the log; 3 pages need 1 byte.
+        assert_eq!(
+            log_range(0x1000, 1 << 30, 3 * 4096),
+            Some((0x1000 + (1 << 15), 1))
+        );
+        assert_eq!(log_range(0x1000, 0, 0), Some((0x1000, 0)));
+        // 32 KiB of guest memory is one log byte; one more byte makes two.
+        assert_eq!(log_range(0, 0, 32768), Some((0, 1)));
+        assert_eq!(log_range(0, 0, 32769), Some((0, 2)));
+        assert_eq!(log_range(u64::MAX, 1 << 15, 1), None);
+        assert!(!region_overflows(0x1000, 0));
+        assert!(!region_overflows(u64::MAX, 1));
+        assert!(region_overflows(u64::MAX, 2));
+        assert!(!region_overflows(0, u64::MAX));
+    }
     use super::*;
 
     #[test]

@@ -293,7 +293,42 @@ int main(int argc, char **argv)
 		check(vfile(fd, VHOST_NET_SET_BACKEND, 1, tap), 0, "NET_SET_BACKEND tap on TX");
 		check(vstate(fd, VHOST_SET_VRING_NUM, 0, 256), EBUSY, "SET_VRING_NUM while attached is EBUSY");
 		check(vstate(fd, VHOST_SET_VRING_BASE, 1, 0), EBUSY, "SET_VRING_BASE while attached is EBUSY");
+
+		/*
+		 * Addresses of running rings are checked (access_ok) when they
+		 * are set; those of a stopped ring when it starts. A rejected
+		 * value leaves the accepted one in place.
+		 */
+		const uint64_t kaddr = 0xffff800000000000ULL;
+		uint64_t ub = (uintptr_t)ring, f = 1ULL << VHOST_F_LOG_ALL;
+
+		check(vaddr(fd, 0, kaddr, (uintptr_t)ring + 8192, (uintptr_t)ring + 4096, 0), EINVAL,
+		      "SET_VRING_ADDR of a running ring outside user space is EINVAL");
+		check(vaddr(fd, 1, (uintptr_t)ring, (uintptr_t)ring + 8192, (uintptr_t)ring + 4096, 0x1000), 0,
+		      "SET_VRING_ADDR of a running ring, used ring logged");
+		bf = kaddr;
+		check(io(fd, VHOST_SET_LOG_BASE, &bf), EFAULT,
+		      "SET_LOG_BASE outside user space while a ring logs is EFAULT");
+		check(vaddr(fd, 0, (uintptr_t)ring, (uintptr_t)ring + 8192, (uintptr_t)ring + 4096, 0), 0,
+		      "SET_VRING_ADDR of a running ring, not logged");
+		check(io(fd, VHOST_SET_LOG_BASE, &bf), 0, "SET_LOG_BASE anywhere while nothing logs");
+		check(memtable(fd, 1, 0, 4096, (void *)kaddr), EFAULT,
+		      "SET_MEM_TABLE region outside user space while rings run is EFAULT");
+		check(memtable(fd, 1, 0, 3 * 4096, ring), 0, "SET_MEM_TABLE while rings run");
+		check(io(fd, VHOST_SET_FEATURES, &f), EFAULT,
+		      "SET_FEATURES LOG_ALL with the log outside user space is EFAULT");
+		check(io(fd, VHOST_SET_LOG_BASE, &ub), 0, "SET_LOG_BASE back in user space");
+		check(memtable(fd, 0, 0, 0, NULL), 0, "SET_MEM_TABLE empty while rings run");
 		check(vfile(fd, VHOST_NET_SET_BACKEND, 0, -1), 0, "NET_SET_BACKEND -1 detaches RX");
+		check(vaddr(fd, 0, kaddr, (uintptr_t)ring + 8192, (uintptr_t)ring + 4096, 0), 0,
+		      "SET_VRING_ADDR of a stopped ring is not checked yet");
+		check(vfile(fd, VHOST_NET_SET_BACKEND, 0, tap), EFAULT,
+		      "NET_SET_BACKEND on a ring outside user space is EFAULT");
+		check(vfile(fd, VHOST_NET_SET_BACKEND, 0, -1), EFAULT,
+		      "NET_SET_BACKEND -1 checks the ring first too (EFAULT)");
+		check(vaddr(fd, 0, (uintptr_t)ring, (uintptr_t)ring + 8192, (uintptr_t)ring + 4096, 0), 0,
+		      "SET_VRING_ADDR of the stopped ring back in user space");
+		check(vfile(fd, VHOST_NET_SET_BACKEND, 0, -1), 0, "NET_SET_BACKEND -1 on a valid ring");
 		close(tap); /* TX keeps its own reference on the tap */
 	}
 

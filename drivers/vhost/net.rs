@@ -684,6 +684,7 @@ impl Work for VhostNet {
         if again != 0 {
             this.kicker.pending.fetch_or(again, Ordering::AcqRel);
         }
+        worker::cond_resched();
         true
     }
 

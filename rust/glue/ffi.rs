@@ -91,6 +91,8 @@ extern "C" {
     pub(crate) fn vzc_busy_poll_ok(endtime: u64) -> bool;
     /// See `vzc_shim.h`.
     pub(crate) fn vzc_cpu_relax();
+    /// See `vzc_shim.h`.
+    pub(crate) fn vzc_cond_resched();
 }
 
 /// `vzc_show_fn` of `vzc_shim.h`.

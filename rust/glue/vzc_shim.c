@@ -440,3 +440,8 @@ void vzc_cpu_relax(void)
 {
 	cpu_relax();
 }
+
+void vzc_cond_resched(void)
+{
+	cond_resched();
+}

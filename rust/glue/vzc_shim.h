@@ -96,5 +96,7 @@ void vzc_attr_dir_destroy(struct kobject *kobj);
 u64 vzc_busy_clock(void);
 bool vzc_busy_poll_ok(u64 endtime);
 void vzc_cpu_relax(void);
+/* cond_resched(), a macro: the worker yields between rounds of work. */
+void vzc_cond_resched(void);
 
 #endif /* VZC_SHIM_H */

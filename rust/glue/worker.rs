@@ -30,6 +30,14 @@ pub(crate) fn running() {
     unsafe { ffi::vzc_set_running() };
 }
 
+/// Lets others run if they should (`cond_resched`): a worker that always
+/// has work must still yield on kernels without full preemption (upstream
+/// `vhost_run_work_list` does so after every work item).
+pub(crate) fn cond_resched() {
+    // SAFETY: may sleep; called from the worker, outside any lock.
+    unsafe { ffi::vzc_cond_resched() };
+}
+
 /// A wake-up handle that outlives nothing it points to: it holds the task
 /// pointer only while the task exists (see [`Task::drop`]).
 #[derive(Default)]

@@ -192,6 +192,16 @@ impl FrameCheck {
         }
     }
 
+    /// Bytes fed so far.
+    pub fn len(&self) -> usize {
+        self.pos
+    }
+
+    /// No byte fed yet.
+    pub fn is_empty(&self) -> bool {
+        self.pos == 0
+    }
+
     fn check_header(&mut self) {
         let h = &self.hdr;
         let be16 = |i: usize| u16::from_be_bytes([h[i], h[i + 1]]);

@@ -113,7 +113,10 @@ impl RingSize {
     /// Indices are reduced modulo the size first, so garbage cannot make
     /// the count exceed the ring.
     pub fn unused(self, next_to_use: u16, next_to_clean: u16) -> u16 {
-        let n = u32::from(self.0);
+        // Never 0 (see `new`); `max(1)` lets the compiler see it, so no
+        // division-by-zero panic path is emitted (objtool does not know
+        // `panic_const_rem_by_zero` as noreturn and warns).
+        let n = u32::from(self.0).max(1);
         let ntu = u32::from(next_to_use) % n;
         let ntc = u32::from(next_to_clean) % n;
         // < n, so it fits u16.
@@ -465,6 +468,11 @@ pub struct WrapCounter {
 }
 
 impl WrapCounter {
+    /// Zero, starting from a raw 0.
+    pub const fn new() -> Self {
+        WrapCounter { last: 0, total: 0 }
+    }
+
     /// Takes `raw` as the new starting point without counting anything: after
     /// a reset, when the register may have restarted (a drop to a lower value
     /// would otherwise count as a wrap).

@@ -29,6 +29,9 @@ v=$($PKT hash 3 60)
 [ "$v" = 0xd806920e9454fa7b ] || fail "vf_pkt hash 3 60 = $v; vzc_core::vf_frame says 0xd806920e9454fa7b"
 
 pf_up
+# A test before us may have failed half-way: start from no VFs, no module.
+if grep -q '^vhost_zc ' /proc/modules; then rmmod vhost_zc || fail "rmmod of a leftover vhost_zc failed"; fi
+echo 0 >"$pf/sriov_numvfs" || fail "sriov_numvfs 0 failed"
 pfdev=$(ls "$pf/net" 2>/dev/null | head -n 1)
 [ -n "$pfdev" ] || fail "PF has no netdev"
 # No IPv6 chatter (ND/MLD) from the PF to count as stray frames.

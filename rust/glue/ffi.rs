@@ -107,4 +107,4 @@ pub(crate) type StoreFn = unsafe extern "C" fn(
 ) -> isize;
 
 /// `VZC_ATTR_DIR_MAX` of `vzc_shim.h`.
-pub(crate) const ATTR_DIR_MAX: usize = 32;
+pub(crate) const ATTR_DIR_MAX: usize = 64;

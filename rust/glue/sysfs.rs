@@ -119,6 +119,8 @@ impl<T: AttrSource> AttrDir<T> {
         name: &'static CStr,
         data: impl PinInit<T, Error>,
     ) -> Result<Self> {
+        // A directory too big for the shim fails the build, not the probe.
+        const { assert!(T::ATTRS.len() <= ffi::ATTR_DIR_MAX) };
         let data = KBox::pin_init(data, GFP_KERNEL)?;
         let n = T::ATTRS.len();
         if n > ffi::ATTR_DIR_MAX {

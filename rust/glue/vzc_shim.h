@@ -67,7 +67,7 @@ int vzc_sock_peek_len(struct socket *sock);
 /* Atomically set bit @bit of the user byte at @uaddr (upstream set_bit_to_user). */
 int vzc_log_set_bit(unsigned long uaddr, unsigned int bit);
 /* Most attributes one vzc_attr_dir holds. */
-#define VZC_ATTR_DIR_MAX 32
+#define VZC_ATTR_DIR_MAX 64
 
 typedef ssize_t (*vzc_show_fn)(const void *priv, unsigned int idx, char *buf);
 typedef ssize_t (*vzc_store_fn)(const void *priv, unsigned int idx,

@@ -13,7 +13,10 @@ use kernel::{io::Io, prelude::*};
 
 use super::{mbx::BarMbx, regs, Bar0};
 use crate::glue;
-use crate::vzc_core::vf_mbx::{MacAddr, Mailbox, MbxError, MbxStats, Msg, Timing, MAX_MC_HASHES};
+use crate::vzc_core::{
+    vf_mbx::{MacAddr, Mailbox, MbxError, MbxStats, Msg, Timing, MAX_MC_HASHES},
+    vf_ring::WrapCounter,
+};
 
 /// Default largest frame: 1500 bytes of payload, Ethernet header, one VLAN
 /// tag and the CRC (igbvf sends `max_frame + VLAN_TAG_SIZE`).
@@ -49,6 +52,43 @@ pub(crate) struct LinkInfo {
     pub(crate) full_duplex: bool,
 }
 
+/// The VF's statistics registers extended to 64 bits (igbvf
+/// `igbvf_update_stats`): counted since probe, except what the VF counted
+/// during a reset (the registers are read before and rebased after it).
+#[derive(Clone, Copy, Default)]
+pub(crate) struct HwStats {
+    /// Good packets received (VFGPRC).
+    pub(crate) rx_packets: WrapCounter,
+    /// Good packets transmitted (VFGPTC).
+    pub(crate) tx_packets: WrapCounter,
+    /// Good octets received (VFGORC).
+    pub(crate) rx_bytes: WrapCounter,
+    /// Good octets transmitted (VFGOTC).
+    pub(crate) tx_bytes: WrapCounter,
+    /// Multicast packets received (VFMPRC).
+    pub(crate) rx_multicast: WrapCounter,
+}
+
+impl HwStats {
+    /// Reads the registers; `rebase` takes them as the new starting point.
+    fn read(&mut self, bar: &Bar0<'_>, rebase: bool) {
+        let regs = [
+            (&mut self.rx_packets, bar.read(regs::VFGPRC).value().get()),
+            (&mut self.tx_packets, bar.read(regs::VFGPTC).value().get()),
+            (&mut self.rx_bytes, bar.read(regs::VFGORC).value().get()),
+            (&mut self.tx_bytes, bar.read(regs::VFGOTC).value().get()),
+            (&mut self.rx_multicast, bar.read(regs::VFMPRC).value().get()),
+        ];
+        for (c, raw) in regs {
+            if rebase {
+                c.rebase(raw);
+            } else {
+                c.update(raw);
+            }
+        }
+    }
+}
+
 /// Software state of one VF, kept under the port's mutex.
 pub(crate) struct VfHw {
     mbx: Mailbox,
@@ -64,6 +104,9 @@ pub(crate) struct VfHw {
     /// The VF was quiesced for unbind: nothing may talk to the PF again
     /// (a late sysfs read must not redo the handshake and wake the VF).
     stopped: bool,
+    hw_stats: HwStats,
+    /// `hw_stats` has a starting point (the first reset took it).
+    hw_stats_based: bool,
 }
 
 impl VfHw {
@@ -78,6 +121,14 @@ impl VfHw {
             reset_failures: 0,
             reset_retries: 0,
             stopped: false,
+            hw_stats: HwStats {
+                rx_packets: WrapCounter::new(),
+                tx_packets: WrapCounter::new(),
+                rx_bytes: WrapCounter::new(),
+                tx_bytes: WrapCounter::new(),
+                rx_multicast: WrapCounter::new(),
+            },
+            hw_stats_based: false,
         }
     }
 
@@ -90,6 +141,11 @@ impl VfHw {
             return Err(MbxError::NotReady);
         }
         self.resets += 1;
+        // What the registers counted so far is kept; whether the reset
+        // clears them or not, they are rebased afterwards.
+        if self.hw_stats_based {
+            self.hw_stats.read(bar, false);
+        }
         let mut r = self.reset_inner(bar);
         for _ in 1..RESET_ATTEMPTS {
             match r {
@@ -103,7 +159,17 @@ impl VfHw {
         if r.is_err() {
             self.reset_failures += 1;
         }
+        self.hw_stats.read(bar, true);
+        self.hw_stats_based = true;
         r
+    }
+
+    /// The statistics registers, read now (while the VF is not quiesced).
+    pub(crate) fn hw_stats(&mut self, bar: &Bar0<'_>) -> HwStats {
+        if !self.stopped {
+            self.hw_stats.read(bar, false);
+        }
+        self.hw_stats
     }
 
     fn reset_inner(&mut self, bar: &Bar0<'_>) -> Result<(), MbxError> {

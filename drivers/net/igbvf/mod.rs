@@ -35,16 +35,25 @@ use crate::glue::{
     sysfs::{Attr, AttrDir, AttrSource, SysfsBuf},
 };
 use crate::vzc_core::{
+    vf_frame::{FrameLen, TestFrame},
     vf_mbx::{parse_mac_list, MacAddr, MAX_MC_HASHES},
     vf_ring::RingSize,
 };
 use hw::{MacSource, VfHw};
-use provider::{PoolProvider, POOL_BUF, TEST_ETHERTYPE, TEST_FRAME_LEN, TEST_HDR_LEN};
+use kernel::time::{delay::fsleep, Delta};
+use provider::{PoolProvider, POOL_BUF};
 use rx_ring::RxRing;
 use tx_ring::TxRing;
 
-/// Descriptors of the self-test's TX ring.
-const TX_RING_DESCS: u16 = 64;
+/// Descriptors of the self-test's TX ring (room for 51 frames of 9000
+/// bytes, 5 descriptors each).
+const TX_RING_DESCS: u16 = 256;
+
+/// Most frames one `tx_send` write may ask for.
+const MAX_TX_BURST: u32 = 1000;
+
+/// The CRC: counted in `max_frame`, stripped on receive, added on send.
+const CRC_LEN: u16 = 4;
 
 /// Queue 0's rings, when started (from sysfs, for the self-test).
 #[derive(Default)]
@@ -218,6 +227,21 @@ mod attr {
     pub(super) const TX_SEND: usize = 26;
     pub(super) const TX_SENT: usize = 27;
     pub(super) const TX_DONE: usize = 28;
+    pub(super) const RX_HASH: usize = 29;
+    pub(super) const RX_FRAMES: usize = 30;
+    pub(super) const RX_FRAME_BYTES: usize = 31;
+    pub(super) const RX_MULTI_DESC: usize = 32;
+    pub(super) const RX_DROP_ERROR: usize = 33;
+    pub(super) const RX_DROP_TOO_LONG: usize = 34;
+    pub(super) const RX_DROP_BAD_LEN: usize = 35;
+    pub(super) const RX_DROP_BUFS: usize = 36;
+    pub(super) const RX_REFILL_FAILED: usize = 37;
+    pub(super) const TX_BYTES: usize = 38;
+    pub(super) const HW_RX_PACKETS: usize = 39;
+    pub(super) const HW_TX_PACKETS: usize = 40;
+    pub(super) const HW_RX_BYTES: usize = 41;
+    pub(super) const HW_TX_BYTES: usize = 42;
+    pub(super) const HW_RX_MULTICAST: usize = 43;
 }
 
 const fn ro(name: &'static CStr) -> Attr {
@@ -282,11 +306,31 @@ impl AttrSource for VfPort<'_> {
         wo(c"tx_send"),
         ro(c"tx_sent"),
         ro(c"tx_done"),
+        ro(c"rx_hash"),
+        ro(c"rx_frames"),
+        ro(c"rx_frame_bytes"),
+        ro(c"rx_multi_desc"),
+        ro(c"rx_drop_error"),
+        ro(c"rx_drop_too_long"),
+        ro(c"rx_drop_bad_len"),
+        ro(c"rx_drop_bufs"),
+        ro(c"rx_refill_failed"),
+        ro(c"tx_bytes"),
+        ro(c"hw_rx_packets"),
+        ro(c"hw_tx_packets"),
+        ro(c"hw_rx_bytes"),
+        ro(c"hw_tx_bytes"),
+        ro(c"hw_rx_multicast"),
     ];
 
     fn show(&self, idx: usize, out: &mut SysfsBuf<'_>) -> Result {
-        if (attr::RX_RING..=attr::TX_DONE).contains(&idx) {
+        if (attr::RX_RING..=attr::TX_DONE).contains(&idx)
+            || (attr::RX_HASH..=attr::TX_BYTES).contains(&idx)
+        {
             let n = self.show_queue(idx)?;
+            if idx == attr::RX_HASH {
+                return writeln!(out, "{n:#018x}").map_err(|_| EOVERFLOW);
+            }
             return writeln!(out, "{n}").map_err(|_| EOVERFLOW);
         }
         let mut hw = self.hw.lock();
@@ -316,6 +360,16 @@ impl AttrSource for VfPort<'_> {
             attr::MBX_PINGS => s.pings,
             attr::MBX_TIMEOUTS => s.timeouts,
             attr::MBX_BAD_REPLIES => s.bad_replies,
+            attr::HW_RX_PACKETS..=attr::HW_RX_MULTICAST => {
+                let h = hw.hw_stats(&self.bar);
+                match idx {
+                    attr::HW_RX_PACKETS => h.rx_packets.get(),
+                    attr::HW_TX_PACKETS => h.tx_packets.get(),
+                    attr::HW_RX_BYTES => h.rx_bytes.get(),
+                    attr::HW_TX_BYTES => h.tx_bytes.get(),
+                    _ => h.rx_multicast.get(),
+                }
+            }
             _ => return Err(EINVAL),
         };
         writeln!(out, "{n}").map_err(|_| EOVERFLOW)
@@ -364,6 +418,9 @@ impl VfPort<'_> {
     fn show_queue(&self, idx: usize) -> Result<u64> {
         let mut q = self.queues.lock();
         if let Some(rx) = q.rx.as_mut() {
+            // The frame limit follows `max_frame` (lock order: queues, hw).
+            let max_frame = self.hw.lock().max_frame();
+            rx.set_max_len(u32::from(max_frame.saturating_sub(CRC_LEN)));
             // Reading the counters is what drives the RX ring (no IRQs yet).
             rx.clean(&self.bar, u32::from(u16::MAX));
         }
@@ -372,15 +429,28 @@ impl VfPort<'_> {
         }
         let rx = q.rx.as_ref();
         let ps = rx.map(|r| r.provider().stats()).unwrap_or_default();
+        let cs = rx.map(|r| r.chain_stats()).unwrap_or_default();
+        let rs = rx.map(|r| r.stats()).unwrap_or_default();
+        let tx = q.tx.as_ref();
         Ok(match idx {
             attr::RX_RING => rx.map_or(0, |r| u64::from(r.size())),
             attr::RX_POSTED => rx.map_or(0, |r| u64::from(r.posted())),
-            attr::RX_GOOD => ps.good,
-            attr::RX_BAD => ps.bad + rx.map_or(0, |r| r.stats().non_eop + r.stats().bad_len),
-            attr::RX_BYTES => ps.bytes,
+            attr::RX_GOOD => ps.tally.good,
+            attr::RX_BAD => ps.tally.bad + cs.dropped(),
+            attr::RX_BYTES => ps.tally.bytes,
+            attr::RX_HASH => ps.tally.hash.get(),
             attr::RX_RECLAIMED => q.last_reclaimed,
-            attr::TX_SENT => q.tx.as_ref().map_or(0, |t| t.sent),
-            attr::TX_DONE => q.tx.as_ref().map_or(0, |t| t.done),
+            attr::RX_FRAMES => cs.frames,
+            attr::RX_FRAME_BYTES => cs.bytes,
+            attr::RX_MULTI_DESC => cs.multi,
+            attr::RX_DROP_ERROR => cs.drop_error,
+            attr::RX_DROP_TOO_LONG => cs.drop_too_long,
+            attr::RX_DROP_BAD_LEN => cs.drop_bad_len,
+            attr::RX_DROP_BUFS => ps.dropped_bufs,
+            attr::RX_REFILL_FAILED => rs.refill_failed,
+            attr::TX_SENT => tx.map_or(0, |t| t.sent),
+            attr::TX_DONE => tx.map_or(0, |t| t.done),
+            attr::TX_BYTES => tx.map_or(0, |t| t.bytes),
             _ => return Err(EINVAL),
         })
     }
@@ -403,8 +473,9 @@ impl VfPort<'_> {
             return Err(EBUSY);
         }
         let size = RingSize::new(n).map_err(|_| EINVAL)?;
+        let max_len = u32::from(self.hw.lock().max_frame().saturating_sub(CRC_LEN));
         let pool = PoolProvider::new(self.pdev.as_ref(), n)?;
-        let mut rx = RxRing::new(self.pdev.as_ref(), size, POOL_BUF, pool)?;
+        let mut rx = RxRing::new(self.pdev.as_ref(), size, POOL_BUF, max_len, pool)?;
         if let Err(e) = rx.start(&self.bar) {
             if rx.stop(&self.bar).is_err() {
                 let _ = self.hw.lock().reset(&self.bar);
@@ -415,19 +486,40 @@ impl VfPort<'_> {
         Ok(())
     }
 
-    /// `<dst-mac> <count>`: sends `count` self-test frames to `dst`.
+    /// `<dst-mac> <count> [size [seq]]`: sends `count` self-test frames
+    /// (`vzc_core::vf_frame`) of `size` bytes (default 60; without CRC) to
+    /// `dst`, numbered from `seq` (default 0). Everything is validated
+    /// before anything is sent: `EINVAL` for bad input, `EMSGSIZE` for a
+    /// size beyond the VF's `max_frame` (minus the CRC). When the ring is
+    /// full it waits for the device (bounded); `EBUSY` if the device does
+    /// not make room (frames sent before stay sent: see `tx_sent`).
     fn tx_send(&self, text: &str) -> Result {
         let mut words = text.split_whitespace();
         let dst = words.next().and_then(MacAddr::parse).ok_or(EINVAL)?;
-        let count: u16 = words.next().ok_or(EINVAL)?.parse().map_err(|_| EINVAL)?;
-        if words.next().is_some() || count == 0 || count >= TX_RING_DESCS {
+        let count: u32 = words.next().ok_or(EINVAL)?.parse().map_err(|_| EINVAL)?;
+        let size: usize = match words.next() {
+            Some(w) => w.parse().map_err(|_| EINVAL)?,
+            None => 60,
+        };
+        let seq: u32 = match words.next() {
+            Some(w) => w.parse().map_err(|_| EINVAL)?,
+            None => 0,
+        };
+        if words.next().is_some() || count == 0 || count > MAX_TX_BURST {
             return Err(EINVAL);
         }
-        let src = self.hw.lock().mac().0;
+        let len = FrameLen::new(size).map_err(|_| EINVAL)?;
+        let (src, max_frame) = {
+            let hw = self.hw.lock();
+            (hw.mac().0, hw.max_frame())
+        };
+        if size > usize::from(max_frame.saturating_sub(CRC_LEN)) {
+            return Err(EMSGSIZE);
+        }
         let mut q = self.queues.lock();
         if q.tx.is_none() {
-            let size = RingSize::new(TX_RING_DESCS).map_err(|_| EINVAL)?;
-            let mut tx = TxRing::new(self.pdev.as_ref(), size)?;
+            let ring = RingSize::new(TX_RING_DESCS).map_err(|_| EINVAL)?;
+            let mut tx = TxRing::new(self.pdev.as_ref(), ring)?;
             if let Err(e) = tx.start(&self.bar) {
                 if tx.stop(&self.bar).is_err() {
                     let _ = self.hw.lock().reset(&self.bar);
@@ -437,15 +529,25 @@ impl VfPort<'_> {
             q.tx = Some(tx);
         }
         let tx = q.tx.as_mut().ok_or(EINVAL)?;
-        let mut frame = [0u8; TEST_FRAME_LEN];
-        frame[0..6].copy_from_slice(&dst.0);
-        frame[6..12].copy_from_slice(&src.0);
-        frame[12..14].copy_from_slice(&TEST_ETHERTYPE.to_be_bytes());
-        for (i, b) in frame.iter_mut().enumerate().skip(TEST_HDR_LEN) {
-            *b = provider::test_frame_byte(i);
-        }
-        for _ in 0..count {
-            tx.send(&self.bar, &frame)?;
+        let need = tx.slots_for(size)?;
+        for k in 0..count {
+            // The device (QEMU: at the tail write) usually frees slots at
+            // once; wait at most 200 x 50 us for it.
+            let mut tries = 0;
+            while tx.free_slots() < need {
+                tries += 1;
+                if tries > 200 {
+                    return Err(EBUSY);
+                }
+                fsleep(Delta::from_micros(50));
+            }
+            let frame = TestFrame {
+                dst: dst.0,
+                src: src.0,
+                seq: seq.wrapping_add(k),
+                len,
+            };
+            tx.send(&self.bar, size, |i| frame.byte(i))?;
         }
         Ok(())
     }

@@ -136,4 +136,34 @@ register! {
         /// Raw value.
         31:0 value;
     }
+
+    /// Good packets received (VFGPRC); 32 bits, wraps.
+    pub(crate) VFGPRC(u32) @ 0x0f10 {
+        /// Raw count.
+        31:0 value;
+    }
+
+    /// Good packets transmitted (VFGPTC); 32 bits, wraps.
+    pub(crate) VFGPTC(u32) @ 0x0f14 {
+        /// Raw count.
+        31:0 value;
+    }
+
+    /// Good octets received (VFGORC); 32 bits, wraps.
+    pub(crate) VFGORC(u32) @ 0x0f18 {
+        /// Raw count.
+        31:0 value;
+    }
+
+    /// Good octets transmitted (VFGOTC); 32 bits, wraps.
+    pub(crate) VFGOTC(u32) @ 0x0f34 {
+        /// Raw count.
+        31:0 value;
+    }
+
+    /// Multicast packets received (VFMPRC); 32 bits, wraps.
+    pub(crate) VFMPRC(u32) @ 0x0f3c {
+        /// Raw count.
+        31:0 value;
+    }
 }

@@ -3,9 +3,12 @@
 //! The VF's RX queue 0: a ring of advanced one-buffer descriptors in
 //! coherent DMA memory, filled from an [`RxBufferProvider`].
 //!
-//! Ownership: a descriptor between `next_to_clean` and `next_to_use` is the
-//! device's, and its buffer's cookie waits in `shadow`; every cookie goes
-//! back to the provider exactly once (`complete` or `reclaim`).
+//! Ownership: a descriptor between `next_to_scan` and `next_to_use` is the
+//! device's; one between `next_to_clean` and `next_to_scan` came back but
+//! belongs to a frame still incomplete (no EOP yet: held, see
+//! `vzc_core::vf_ring::RxChain`). Either way its buffer's cookie waits in
+//! `shadow`, and only slots before `next_to_clean` are refilled. Every
+//! cookie goes back to the provider exactly once (`complete` or `reclaim`).
 
 use kernel::{
     device::{Bound, Device},
@@ -16,23 +19,25 @@ use kernel::{
     time::{delay::fsleep, Delta},
 };
 
-use super::{dma_mem, provider::RxBufferProvider, regs, Bar0};
+use super::{
+    dma_mem,
+    provider::{Reclaim, RxBufferProvider, RxFrameEnd, RxPiece},
+    regs, Bar0,
+};
 use crate::vzc_core::vf_ring::{
-    rx_read_desc, srrctl, RingSize, RxWriteback, DCTL_QUEUE_ENABLE, RXDCTL_ENABLE,
+    rx_read_desc, srrctl, RingSize, RxChain, RxChainStats, RxStep, RxWriteback, DCTL_QUEUE_ENABLE,
+    RXDCTL_ENABLE,
 };
 
 /// Counters of the ring itself (the provider counts what it received).
 #[derive(Clone, Copy, Default)]
 pub(crate) struct RxRingStats {
-    /// Descriptors completed.
+    /// Descriptors the device gave back.
     pub(crate) completed: u64,
-    /// Frames spanning several descriptors (not supported: each piece is
-    /// completed as an error).
-    pub(crate) non_eop: u64,
-    /// Write-backs whose length exceeds the posted buffer.
-    pub(crate) bad_len: u64,
     /// Buffers refused at posting (too short, null address).
     pub(crate) refused: u64,
+    /// Refills that stopped because the provider had no buffer.
+    pub(crate) refill_failed: u64,
 }
 
 /// Polls for the queue enable bit of RXDCTL (`tx` false) or TXDCTL to
@@ -61,19 +66,23 @@ pub(crate) struct RxRing<P: RxBufferProvider> {
     shadow: KVec<Option<P::Cookie>>,
     next_to_use: u16,
     next_to_clean: u16,
+    next_to_scan: u16,
+    chain: RxChain,
     provider: P,
     stats: RxRingStats,
 }
 
 impl<P: RxBufferProvider> RxRing<P> {
-    /// Allocates a ring of `size` descriptors for `buf_size`-byte buffers.
+    /// Allocates a ring of `size` descriptors for `buf_size`-byte buffers,
+    /// passing frames of at most `max_len` bytes (without CRC).
     pub(crate) fn new(
         dev: &Device<Bound>,
         size: RingSize,
         buf_size: u32,
+        max_len: u32,
         provider: P,
     ) -> Result<Self> {
-        srrctl(buf_size).map_err(|_| EINVAL)?;
+        let chain = RxChain::new(buf_size, size, max_len).map_err(|_| EINVAL)?;
         let n = usize::from(size.get());
         let desc = Coherent::<u64>::zeroed_slice(dev, n * 2, GFP_KERNEL)?;
         let mut shadow = KVec::with_capacity(n, GFP_KERNEL)?;
@@ -87,6 +96,8 @@ impl<P: RxBufferProvider> RxRing<P> {
             shadow,
             next_to_use: 0,
             next_to_clean: 0,
+            next_to_scan: 0,
+            chain,
             provider,
             stats: RxRingStats::default(),
         })
@@ -116,6 +127,7 @@ impl<P: RxBufferProvider> RxRing<P> {
         let mut posted = 0;
         while self.size.unused(self.next_to_use, self.next_to_clean) > 0 {
             let Some(buf) = self.provider.alloc(self.buf_size) else {
+                self.stats.refill_failed += 1;
                 break;
             };
             let i = self.next_to_use;
@@ -123,7 +135,7 @@ impl<P: RxBufferProvider> RxRing<P> {
                 Ok(d) if buf.len >= self.buf_size => d,
                 _ => {
                     self.stats.refused += 1;
-                    self.provider.reclaim(buf.cookie);
+                    self.provider.reclaim(buf.cookie, Reclaim::Unused);
                     break;
                 }
             };
@@ -131,7 +143,7 @@ impl<P: RxBufferProvider> RxRing<P> {
             if dma_mem::write_u64(&self.desc, q, desc[0]).is_err()
                 || dma_mem::write_u64(&self.desc, q + 1, desc[1]).is_err()
             {
-                self.provider.reclaim(buf.cookie);
+                self.provider.reclaim(buf.cookie, Reclaim::Unused);
                 break;
             }
             if let Some(slot) = self.shadow.get_mut(usize::from(i)) {
@@ -148,12 +160,13 @@ impl<P: RxBufferProvider> RxRing<P> {
         posted
     }
 
-    /// Completes up to `budget` descriptors the device is done with, then
-    /// refills. Returns how many were completed.
+    /// Takes up to `budget` descriptors the device is done with, hands
+    /// completed frames to the provider, then refills. Returns how many
+    /// descriptors were taken.
     pub(crate) fn clean(&mut self, bar: &Bar0<'_>, budget: u32) -> u32 {
         let mut done = 0;
-        while done < budget && self.next_to_clean != self.next_to_use {
-            let i = self.next_to_clean;
+        while done < budget && self.next_to_scan != self.next_to_use {
+            let i = self.next_to_scan;
             let q1 = usize::from(i) * 2 + 1;
             let Some(_) = dma_mem::read_u64(&self.desc, q1)
                 .ok()
@@ -169,24 +182,47 @@ impl<P: RxBufferProvider> RxRing<P> {
             else {
                 break;
             };
-            let Some(cookie) = self.shadow.get_mut(usize::from(i)).and_then(Option::take) else {
-                break;
-            };
-            let mut status = wb.status();
-            if !status.eop {
-                self.stats.non_eop += 1;
-            }
-            if u32::from(wb.len) > self.buf_size {
-                self.stats.bad_len += 1;
-                status.frame_err = true;
-            }
-            self.provider.complete(cookie, u32::from(wb.len), status);
+            self.next_to_scan = self.size.next(i);
             self.stats.completed += 1;
-            self.next_to_clean = self.size.next(i);
             done += 1;
+            match self.chain.push(&wb) {
+                RxStep::Hold => {}
+                RxStep::Frame(f) => {
+                    let lens = f.piece_lens();
+                    for (k, &len) in lens.iter().enumerate() {
+                        let end = (k + 1 == lens.len()).then_some(RxFrameEnd {
+                            total: f.total,
+                            status: f.status,
+                        });
+                        let piece = RxPiece {
+                            len: u32::from(len),
+                            first: k == 0,
+                            end,
+                        };
+                        if let Some(cookie) = self.take_oldest() {
+                            self.provider.complete(cookie, piece);
+                        }
+                    }
+                }
+                RxStep::Drop { pieces, .. } => {
+                    for _ in 0..pieces {
+                        if let Some(cookie) = self.take_oldest() {
+                            self.provider.reclaim(cookie, Reclaim::Dropped);
+                        }
+                    }
+                }
+            }
         }
         self.refill(bar);
         done
+    }
+
+    /// The cookie of the oldest slot not yet handed back; frees the slot
+    /// for refilling.
+    fn take_oldest(&mut self) -> Option<P::Cookie> {
+        let i = self.next_to_clean;
+        self.next_to_clean = self.size.next(i);
+        self.shadow.get_mut(usize::from(i)).and_then(Option::take)
     }
 
     /// Disables the queue and gives every posted buffer back unused. An
@@ -195,13 +231,20 @@ impl<P: RxBufferProvider> RxRing<P> {
     pub(crate) fn stop(&mut self, bar: &Bar0<'_>) -> Result {
         bar.write_reg(regs::RXDCTL::zeroed());
         let stopped = wait_dctl(bar, false, false);
+        // The incomplete frame's buffers were filled: dropped, not unused.
+        for _ in 0..self.chain.abort() {
+            if let Some(cookie) = self.take_oldest() {
+                self.provider.reclaim(cookie, Reclaim::Dropped);
+            }
+        }
         for slot in self.shadow.iter_mut() {
             if let Some(cookie) = slot.take() {
-                self.provider.reclaim(cookie);
+                self.provider.reclaim(cookie, Reclaim::Unused);
             }
         }
         self.next_to_use = 0;
         self.next_to_clean = 0;
+        self.next_to_scan = 0;
         stopped
     }
 
@@ -223,5 +266,15 @@ impl<P: RxBufferProvider> RxRing<P> {
     /// Ring counters.
     pub(crate) fn stats(&self) -> RxRingStats {
         self.stats
+    }
+
+    /// Frame counters (completed, dropped by reason).
+    pub(crate) fn chain_stats(&self) -> RxChainStats {
+        self.chain.stats()
+    }
+
+    /// Changes the largest frame passed (bytes without CRC).
+    pub(crate) fn set_max_len(&mut self, max_len: u32) {
+        self.chain.set_max_len(max_len);
     }
 }

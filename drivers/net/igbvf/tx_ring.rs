@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 
 //! The VF's TX queue 0: advanced data descriptors in coherent DMA memory,
-//! one frame per descriptor, each slot with its own coherent buffer.
+//! each slot with its own coherent buffer. A frame larger than one buffer
+//! takes several consecutive slots, EOP and RS on the last only (igbvf
+//! `igbvf_tx_map_adv` / `igbvf_tx_queue_adv`).
 //!
-//! This is the self-test's transmitter: frames are copied into the slot's
-//! buffer. The guest-facing path will post guest buffers instead.
+//! This is the self-test's transmitter: frames are copied into the slots'
+//! buffers. The guest-facing path will post guest buffers instead.
 
 use kernel::{
     device::{Bound, Device},
@@ -15,20 +17,28 @@ use kernel::{
 };
 
 use super::{dma_mem, regs, rx_ring::wait_dctl, Bar0};
-use crate::vzc_core::vf_ring::{tx_data_desc, tx_done, RingSize, DCTL_QUEUE_ENABLE};
+use crate::vzc_core::vf_ring::{tx_data_desc, tx_descs_for, tx_done, RingSize, DCTL_QUEUE_ENABLE};
 
-/// Bytes of each slot's buffer: the largest frame this ring sends.
+/// Bytes of each slot's buffer.
 pub(crate) const TX_BUF: usize = 2048;
 
 /// A TX ring.
+///
+/// # Invariants
+///
+/// For every frame queued and not yet retired, `last[first slot]` is the
+/// index of its last slot (the one with EOP and RS).
 pub(crate) struct TxRing {
     desc: Coherent<[u64]>,
     bufs: Coherent<[u8]>,
+    last: KVec<u16>,
     size: RingSize,
     next_to_use: u16,
     next_to_clean: u16,
     /// Frames handed to the device.
     pub(crate) sent: u64,
+    /// Bytes of frames handed to the device (without CRC).
+    pub(crate) bytes: u64,
     /// Frames the device reported done.
     pub(crate) done: u64,
 }
@@ -37,13 +47,19 @@ impl TxRing {
     /// Allocates a ring of `size` descriptors and buffers.
     pub(crate) fn new(dev: &Device<Bound>, size: RingSize) -> Result<Self> {
         let n = usize::from(size.get());
+        let mut last = KVec::with_capacity(n, GFP_KERNEL)?;
+        for _ in 0..n {
+            last.push(0, GFP_KERNEL)?;
+        }
         Ok(Self {
             desc: Coherent::<u64>::zeroed_slice(dev, n * 2, GFP_KERNEL)?,
             bufs: Coherent::<u8>::zeroed_slice(dev, n * TX_BUF, GFP_KERNEL)?,
+            last,
             size,
             next_to_use: 0,
             next_to_clean: 0,
             sent: 0,
+            bytes: 0,
             done: 0,
         })
     }
@@ -63,43 +79,79 @@ impl TxRing {
         wait_dctl(bar, true, true)
     }
 
-    /// Retires the descriptors the device is done with.
+    /// Retires the frames the device is done with (DD on their last slot).
     pub(crate) fn clean(&mut self) {
         while self.next_to_clean != self.next_to_use {
-            let q1 = usize::from(self.next_to_clean) * 2 + 1;
+            let Some(&last) = self.last.get(usize::from(self.next_to_clean)) else {
+                break;
+            };
+            let q1 = usize::from(last) * 2 + 1;
             if !dma_mem::read_u64(&self.desc, q1).is_ok_and(tx_done) {
                 break;
             }
             self.done += 1;
-            self.next_to_clean = self.size.next(self.next_to_clean);
+            self.next_to_clean = self.size.next(last);
         }
     }
 
-    /// Queues one frame. `EBUSY` when the ring is full, `EINVAL` for an
-    /// empty or oversized frame.
-    pub(crate) fn send(&mut self, bar: &Bar0<'_>, frame: &[u8]) -> Result {
-        if frame.len() > TX_BUF {
+    /// Slots needed for a `len`-byte frame, or `EINVAL` for a frame no
+    /// ring of this size can carry.
+    pub(crate) fn slots_for(&self, len: usize) -> Result<u16> {
+        let n = tx_descs_for(len, TX_BUF).map_err(|_| EINVAL)?;
+        // One slot always stays empty.
+        if n >= self.size.get() {
             return Err(EINVAL);
         }
+        Ok(n)
+    }
+
+    /// Free slots after retiring finished frames.
+    pub(crate) fn free_slots(&mut self) -> u16 {
         self.clean();
-        if self.size.unused(self.next_to_use, self.next_to_clean) == 0 {
+        self.size.unused(self.next_to_use, self.next_to_clean)
+    }
+
+    /// Queues one `len`-byte frame whose byte `i` is `byte(i)`. `EBUSY`
+    /// when the ring lacks the slots, `EINVAL` for an empty or oversized
+    /// frame; nothing is queued then.
+    pub(crate) fn send(
+        &mut self,
+        bar: &Bar0<'_>,
+        len: usize,
+        byte: impl Fn(usize) -> u8,
+    ) -> Result {
+        let n = self.slots_for(len)?;
+        if self.free_slots() < n {
             return Err(EBUSY);
         }
-        let i = self.next_to_use;
-        let buf_off = usize::from(i) * TX_BUF;
-        for (k, b) in frame.iter().enumerate() {
-            dma_mem::write_u8(&self.bufs, buf_off + k, *b)?;
+        let first = self.next_to_use;
+        let mut i = first;
+        let mut off = 0;
+        for k in 0..n {
+            let piece = (len - off).min(TX_BUF);
+            let buf_off = usize::from(i) * TX_BUF;
+            for j in 0..piece {
+                dma_mem::write_u8(&self.bufs, buf_off + j, byte(off + j))?;
+            }
+            let dma = self.bufs.dma_address() + buf_off as DmaAddress;
+            let desc = tx_data_desc(dma, piece, len, k + 1 == n).map_err(|_| EINVAL)?;
+            let q = usize::from(i) * 2;
+            dma_mem::write_u64(&self.desc, q, desc[0])?;
+            dma_mem::write_u64(&self.desc, q + 1, desc[1])?;
+            off += piece;
+            if k + 1 < n {
+                i = self.size.next(i);
+            }
         }
-        let dma = self.bufs.dma_address() + buf_off as DmaAddress;
-        let desc = tx_data_desc(dma, frame.len()).map_err(|_| EINVAL)?;
-        let q = usize::from(i) * 2;
-        dma_mem::write_u64(&self.desc, q, desc[0])?;
-        dma_mem::write_u64(&self.desc, q + 1, desc[1])?;
+        if let Some(l) = self.last.get_mut(usize::from(first)) {
+            *l = i;
+        }
         self.next_to_use = self.size.next(i);
-        // Buffer and descriptor before the tail.
+        // Buffers and descriptors before the tail.
         dma_mb(Write);
         bar.write_reg(regs::TDT::zeroed().with_value(u32::from(self.next_to_use)));
         self.sent += 1;
+        self.bytes += len as u64;
         Ok(())
     }
 

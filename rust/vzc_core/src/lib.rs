@@ -28,6 +28,7 @@ mod mem;
 pub mod net;
 mod ring;
 pub mod split;
+pub mod vf_frame;
 pub mod vf_mbx;
 pub mod vf_ring;
 pub mod vhost;

@@ -211,10 +211,17 @@ impl VfHw {
         if a == Action::Idle {
             // A failure leaves CTS as it was; the next round retries.
             let _ = self.mbx.poll_pf_message(&mut io);
-            // Often enough for the 32-bit registers (igbvf_update_stats).
-            self.hw_stats.read(bar, false);
         }
         a
+    }
+
+    /// Extends the statistics registers (the watchdog calls this every
+    /// 2 s: far more often than a 32-bit register can wrap,
+    /// `igbvf_update_stats`).
+    pub(crate) fn refresh_stats(&mut self, bar: &Bar0<'_>) {
+        if !self.stopped {
+            self.hw_stats.read(bar, false);
+        }
     }
 
     /// The reset [`VfHw::health`] asked for.

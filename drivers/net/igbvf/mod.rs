@@ -417,6 +417,7 @@ impl Tick for VfPort<'_> {
         }
         self.irq.watchdog.fetch_add(1, Ordering::Relaxed);
         self.service();
+        self.hw.lock().refresh_stats(&self.bar);
         if self.irq.mode.load(Ordering::Relaxed) == MODE_MSIX {
             // As igbvf's watchdog: a software interrupt on the queue
             // vectors, so that a lost interrupt cannot strand a ring.

@@ -36,6 +36,16 @@ module! {
     license: "GPL",
     // What udev and kmod ask for when /dev/vhost-net is opened (as vhost_net).
     alias: ["char-major-10-238", "devname:vhost-net"],
+    params: {
+        vf_polled: bool {
+            default: false,
+            description: "VF driver: poll the rings instead of using MSI-X (tests the fallback)",
+        },
+        vf_inject_probe_fail: u32 {
+            default: 0,
+            description: "VF driver, testing: the first N VF probes after loading fail at their last step (ENOMEM)",
+        },
+    },
 }
 
 /// Version shown in `/sys/kernel/vhost_zc/version`; kept equal to

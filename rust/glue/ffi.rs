@@ -4,7 +4,7 @@
 //! only the safe wrappers in `rust/glue` call them.
 
 use kernel::bindings;
-use kernel::ffi::{c_char, c_int, c_uint, c_ulong, c_ushort, c_void};
+use kernel::ffi::{c_char, c_int, c_long, c_uint, c_ulong, c_ushort, c_void};
 
 // `struct kobject`, `struct file` and `struct device` are passed as `c_void`: Rust never looks
 // inside them here, and with LOCKDEP off their bindgen types hold an empty
@@ -93,7 +93,18 @@ extern "C" {
     pub(crate) fn vzc_cpu_relax();
     /// See `vzc_shim.h`.
     pub(crate) fn vzc_cond_resched();
+    /// See `vzc_shim.h`.
+    pub(crate) fn vzc_dwork_alloc(f: DworkFn, data: *const c_void, token: c_ulong) -> *mut c_void;
+    /// See `vzc_shim.h`.
+    pub(crate) fn vzc_dwork_queue(w: *mut c_void, ms: c_uint);
+    /// See `vzc_shim.h`.
+    pub(crate) fn vzc_dwork_disable(w: *mut c_void);
+    /// See `vzc_shim.h`.
+    pub(crate) fn vzc_dwork_free(w: *mut c_void);
 }
+
+/// The callback of `vzc_dwork_alloc`.
+pub(crate) type DworkFn = unsafe extern "C" fn(data: *const c_void, token: c_ulong) -> c_long;
 
 /// `vzc_show_fn` of `vzc_shim.h`.
 pub(crate) type ShowFn =

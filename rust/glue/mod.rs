@@ -5,8 +5,10 @@
 //! Every `unsafe` block of the module lives under this directory; the rest of
 //! the module (drivers/) is safe Rust.
 
+pub(crate) mod dwork;
 pub(crate) mod eventfd;
 mod ffi;
+pub(crate) mod irq;
 pub(crate) mod miscdev;
 pub(crate) mod pci;
 pub(crate) mod poll;

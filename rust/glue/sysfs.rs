@@ -9,6 +9,7 @@ use kernel::{
     error::from_err_ptr,
     ffi::{c_char, c_uint, c_void},
     prelude::*,
+    sync::Arc,
 };
 
 /// The `/sys/kernel/vhost_zc` directory; removed on drop.
@@ -94,8 +95,9 @@ impl SysfsBuf<'_> {
 
 /// A sysfs directory below a device, whose attributes read and write `T`.
 ///
-/// `T` is pinned in a heap allocation owned by the directory, so the C side
-/// can hand its address to the callbacks.
+/// `T` is pinned in an `Arc` (the directory holds one reference), so the C
+/// side can hand its address to the callbacks; other holders (IRQ handlers,
+/// watchdogs) may share it.
 ///
 /// # Invariants
 ///
@@ -103,7 +105,7 @@ impl SysfsBuf<'_> {
 /// address as `priv` and is destroyed only by `Drop`, before `data` is freed.
 pub(crate) struct AttrDir<T: AttrSource> {
     kobj: *mut c_void,
-    data: Pin<KBox<T>>,
+    data: Arc<T>,
 }
 
 // SAFETY: the kobject pointer is only handed back to the shim on drop; `T`
@@ -121,7 +123,7 @@ impl<T: AttrSource> AttrDir<T> {
     ) -> Result<Self> {
         // A directory too big for the shim fails the build, not the probe.
         const { assert!(T::ATTRS.len() <= ffi::ATTR_DIR_MAX) };
-        let data = KBox::pin_init(data, GFP_KERNEL)?;
+        let data = Arc::pin_init(data, GFP_KERNEL)?;
         let n = T::ATTRS.len();
         if n > ffi::ATTR_DIR_MAX {
             return Err(E2BIG);
@@ -138,8 +140,9 @@ impl<T: AttrSource> AttrDir<T> {
         let priv_ = core::ptr::from_ref::<T>(&data).cast::<c_void>();
         // SAFETY: `parent` is a live device (borrowed); `names`/`modes` hold
         // `n` valid entries (checked `n <= ATTR_DIR_MAX`) and the name
-        // strings are `'static`; `priv_` points to the pinned `T`, which
-        // stays put and alive until `Drop` has destroyed the directory; the
+        // strings are `'static`; `priv_` points to the `T` in the `Arc`, which
+        // stays put and alive (we hold a reference) until `Drop` has
+        // destroyed the directory; the
         // callbacks are instantiated for that same `T`.
         let kobj = from_err_ptr(unsafe {
             ffi::vzc_attr_dir_create(
@@ -155,6 +158,13 @@ impl<T: AttrSource> AttrDir<T> {
         })?;
         // INVARIANT: created just above with `data`'s address.
         Ok(Self { kobj, data })
+    }
+}
+
+impl<T: AttrSource> AttrDir<T> {
+    /// Another reference to the directory's data.
+    pub(crate) fn shared(&self) -> Arc<T> {
+        self.data.clone()
     }
 }
 

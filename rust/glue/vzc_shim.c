@@ -22,6 +22,7 @@
 #include <linux/sysfs.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
+#include <linux/workqueue.h>
 
 #include "vzc_shim.h"
 
@@ -444,4 +445,50 @@ void vzc_cpu_relax(void)
 void vzc_cond_resched(void)
 {
 	cond_resched();
+}
+
+struct vzc_dwork {
+	struct delayed_work dw;
+	long (*fn)(const void *data, unsigned long token);
+	const void *data;
+	unsigned long token;
+};
+
+static void vzc_dwork_fn(struct work_struct *work)
+{
+	struct vzc_dwork *w = container_of(to_delayed_work(work), struct vzc_dwork, dw);
+	long ms = w->fn(w->data, w->token);
+
+	/* Refused once the work is disabled: teardown wins over re-arming. */
+	if (ms >= 0)
+		queue_delayed_work(system_percpu_wq, &w->dw, msecs_to_jiffies(ms));
+}
+
+struct vzc_dwork *vzc_dwork_alloc(long (*fn)(const void *data, unsigned long token),
+				  const void *data, unsigned long token)
+{
+	struct vzc_dwork *w = kzalloc(sizeof(*w), GFP_KERNEL);
+
+	if (!w)
+		return NULL;
+	INIT_DELAYED_WORK(&w->dw, vzc_dwork_fn);
+	w->fn = fn;
+	w->data = data;
+	w->token = token;
+	return w;
+}
+
+void vzc_dwork_queue(struct vzc_dwork *w, unsigned int ms)
+{
+	mod_delayed_work(system_percpu_wq, &w->dw, msecs_to_jiffies(ms));
+}
+
+void vzc_dwork_disable(struct vzc_dwork *w)
+{
+	disable_delayed_work_sync(&w->dw);
+}
+
+void vzc_dwork_free(struct vzc_dwork *w)
+{
+	kfree(w);
 }

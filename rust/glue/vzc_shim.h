@@ -99,4 +99,18 @@ void vzc_cpu_relax(void);
 /* cond_resched(), a macro: the worker yields between rounds of work. */
 void vzc_cond_resched(void);
 
+/*
+ * A self-rearming delayed work on system_percpu_wq: runs @fn(@data, @token);
+ * a return value >= 0 queues it again after that many ms, < 0 lets it rest.
+ * INIT_DELAYED_WORK and queue_delayed_work are macros/static inlines.
+ * vzc_dwork_disable() waits for a running callback and keeps the work from
+ * being queued again (disable_delayed_work_sync); only then may @data go.
+ */
+struct vzc_dwork;
+struct vzc_dwork *vzc_dwork_alloc(long (*fn)(const void *data, unsigned long token),
+				  const void *data, unsigned long token);
+void vzc_dwork_queue(struct vzc_dwork *w, unsigned int ms);
+void vzc_dwork_disable(struct vzc_dwork *w);
+void vzc_dwork_free(struct vzc_dwork *w);
+
 #endif /* VZC_SHIM_H */

@@ -9,14 +9,22 @@
 //! STATUS.LU qualified by the PF's clear-to-send, as igbvf
 //! `e1000_check_for_link_vf` does.
 
-use kernel::{io::Io, prelude::*};
+use kernel::{
+    io::{register::Array, Io},
+    prelude::*,
+};
 
 use super::{mbx::BarMbx, regs, Bar0};
 use crate::glue;
 use crate::vzc_core::{
+    vf_health::{msix, Action, Recovery, RecoveryStats, RECOVERY_INTERVAL_MS},
     vf_mbx::{MacAddr, Mailbox, MbxError, MbxStats, Msg, Timing, MAX_MC_HASHES},
     vf_ring::WrapCounter,
 };
+
+/// Interrupt throttling of every vector, in us: igbvf's starting value
+/// (`IGBVF_START_ITR` 488, ~8000 interrupts/s).
+const EITR_US: u32 = 122;
 
 /// Default largest frame: 1500 bytes of payload, Ethernet header, one VLAN
 /// tag and the CRC (igbvf sends `max_frame + VLAN_TAG_SIZE`).
@@ -107,6 +115,11 @@ pub(crate) struct VfHw {
     hw_stats: HwStats,
     /// `hw_stats` has a starting point (the first reset took it).
     hw_stats_based: bool,
+    /// MSI-X is set up: every reset programs the vectors again (a VF
+    /// reset clears the VF's interrupt registers).
+    msix: bool,
+    /// The watchdog's recovery bookkeeping (rate limit, counters).
+    recovery: Recovery,
 }
 
 impl VfHw {
@@ -129,6 +142,8 @@ impl VfHw {
                 rx_multicast: WrapCounter::new(),
             },
             hw_stats_based: false,
+            msix: false,
+            recovery: Recovery::new(RECOVERY_INTERVAL_MS),
         }
     }
 
@@ -161,7 +176,69 @@ impl VfHw {
         }
         self.hw_stats.read(bar, true);
         self.hw_stats_based = true;
+        if r.is_ok() && self.msix {
+            program_msix(bar);
+        }
         r
+    }
+
+    /// Uses MSI-X from now on (also after every reset): programs the
+    /// vectors and unmasks them.
+    pub(crate) fn enable_msix(&mut self, bar: &Bar0<'_>) {
+        if self.stopped {
+            return;
+        }
+        self.msix = true;
+        program_msix(bar);
+    }
+
+    /// The watchdog's look at the VF (igbvf `igbvf_watchdog_task` /
+    /// `e1000_check_for_link_vf`): a PF reset indication (RSTI/RSTD) or a
+    /// mailbox disabled by a lost reply calls for a VF reset, which
+    /// [`Recovery`] allows now, defers (rate limit) or holds back while the
+    /// PF is still resetting. When healthy, a pending PF message (link
+    /// change, CTS) is drained. `now_ms` is a monotonic clock.
+    pub(crate) fn health(&mut self, bar: &Bar0<'_>, now_ms: u64) -> Action {
+        if self.stopped {
+            return Action::Idle;
+        }
+        let mut io = BarMbx(bar);
+        let seen = self.mbx.check_for_rst(&mut io);
+        let resetting = self.mbx.pf_resetting(&mut io);
+        let a = self
+            .recovery
+            .decide(now_ms, seen, self.mbx.is_ready(), resetting);
+        if a == Action::Idle {
+            // A failure leaves CTS as it was; the next round retries.
+            let _ = self.mbx.poll_pf_message(&mut io);
+        }
+        a
+    }
+
+    /// Extends the statistics registers (the watchdog calls this every
+    /// 2 s: far more often than a 32-bit register can wrap,
+    /// `igbvf_update_stats`).
+    pub(crate) fn refresh_stats(&mut self, bar: &Bar0<'_>) {
+        if !self.stopped {
+            self.hw_stats.read(bar, false);
+        }
+    }
+
+    /// The reset [`VfHw::health`] asked for.
+    pub(crate) fn recover(&mut self, bar: &Bar0<'_>) -> Result<(), MbxError> {
+        let r = self.reset(bar);
+        self.recovery.done(r.is_ok());
+        r
+    }
+
+    /// The mailbox holds (a handshake got through and nothing timed out).
+    pub(crate) fn is_ready(&self) -> bool {
+        !self.stopped && self.mbx.is_ready()
+    }
+
+    /// Recovery counters.
+    pub(crate) fn recovery_stats(&self) -> RecoveryStats {
+        self.recovery.stats()
     }
 
     /// The statistics registers, read now (while the VF is not quiesced).
@@ -234,9 +311,10 @@ impl VfHw {
             .request(&mut BarMbx(bar), &Msg::set_multicast(addrs)?)
     }
 
-    /// Link state. A PF reset seen here (RSTI/RSTD), or a mailbox disabled
-    /// by a lost reply, is recovered by a VF reset and a new handshake
-    /// first: that is how a VF learns that the PF forgot its state.
+    /// Link state: STATUS.LU, and the PF answers us (handshake holds, CTS
+    /// in its last message). A pending PF message is drained first. Resets
+    /// are left to the watchdog ([`VfHw::health`]): until it recovered
+    /// from a PF reset the link reads down.
     pub(crate) fn link(&mut self, bar: &Bar0<'_>) -> LinkInfo {
         if self.stopped {
             return LinkInfo {
@@ -246,15 +324,7 @@ impl VfHw {
             };
         }
         let mut io = BarMbx(bar);
-        let pf_reset = self.mbx.check_for_rst(&mut io);
-        if pf_reset || !self.mbx.is_ready() {
-            // A failure leaves the mailbox not ready: link down, and the
-            // next look tries again.
-            let _ = self.reset(bar);
-        }
-        let mut io = BarMbx(bar);
-        // A pending PF message (link change ping, CTS revoked) updates CTS;
-        // a failure to read it just leaves CTS as it was.
+        // A failure to read it just leaves CTS as it was.
         let _ = self.mbx.poll_pf_message(&mut io);
         let status = bar.read(regs::STATUS);
         LinkInfo {
@@ -304,11 +374,36 @@ impl VfHw {
 }
 
 /// Masks all of the VF's interrupt vectors and disables auto-clear
-/// (igbvf `igbvf_irq_disable`). Nothing is requested yet; this keeps a
-/// previous owner's setup from firing.
+/// (igbvf `igbvf_irq_disable`): before a reset, at unbind, and at probe
+/// (a previous owner's setup must not fire).
 pub(crate) fn mask_irqs(bar: &Bar0<'_>) {
     bar.write_reg(regs::EIMC::zeroed().with_const_vectors::<0x7>());
     bar.write_reg(regs::EIAC::zeroed());
+}
+
+/// Programs igbvf's MSI-X layout (`igbvf_configure_msix`,
+/// `igbvf_irq_enable`): TX queue 0 on vector 0, RX queue 0 on vector 1,
+/// the mailbox on vector 2, each throttled by EITR; causes auto-clear when
+/// their message is sent (EIAC), so a new cause always raises a new
+/// message. No auto-mask (EIAM): the handlers are threaded and leave the
+/// vectors enabled, EITR bounds the rate.
+fn program_msix(bar: &Bar0<'_>) {
+    bar.write_reg(regs::IVAR0::zeroed().with_value(msix::ivar0()));
+    bar.write_reg(regs::IVAR_MISC::zeroed().with_value(msix::ivar_misc()));
+    for v in 0..msix::VECTORS as usize {
+        if let Some(loc) = regs::EITR::try_at(v) {
+            bar.write(loc, regs::EITR::zeroed().with_value(msix::eitr(EITR_US)));
+        }
+    }
+    bar.write_reg(regs::EIAC::zeroed().with_const_vectors::<{ msix::ALL }>());
+    bar.write_reg(regs::EIMS::zeroed().with_const_vectors::<{ msix::ALL }>());
+}
+
+/// Raises the RX and TX vectors by software (EICS), as igbvf's watchdog
+/// does for RX, so that a missed interrupt cannot strand a ring.
+pub(crate) fn kick_queue_vectors(bar: &Bar0<'_>) {
+    const QUEUES: u32 = msix::bit(msix::RX) | msix::bit(msix::TX);
+    bar.write_reg(regs::EICS::zeroed().with_const_vectors::<QUEUES>());
 }
 
 /// Leaves the VF quiet for the next owner: interrupts masked, queues and

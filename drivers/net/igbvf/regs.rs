@@ -33,6 +33,37 @@ register! {
         0:0 fd => bool;
     }
 
+    /// Extended interrupt cause set (VTEICS): raises the vectors' causes
+    /// (a software interrupt).
+    pub(crate) EICS(u32) @ 0x1520 {
+        /// Vectors to raise.
+        2:0 vectors;
+    }
+
+    /// Extended interrupt mask set (VTEIMS): enables vectors.
+    pub(crate) EIMS(u32) @ 0x1524 {
+        /// Vectors to enable.
+        2:0 vectors;
+    }
+
+    /// Interrupt throttle of each MSI-X vector (VTEITR0..2).
+    pub(crate) EITR(u32)[3] @ 0x1680 {
+        /// Raw value (interval in bits 14:2).
+        31:0 value;
+    }
+
+    /// Interrupt vector allocation for queues 0 and 1 (VTIVAR0).
+    pub(crate) IVAR0(u32) @ 0x1700 {
+        /// Raw value (one byte per queue cause, see `vzc_core::vf_health::msix`).
+        31:0 value;
+    }
+
+    /// Interrupt vector allocation for the mailbox (VTIVAR_MISC).
+    pub(crate) IVAR_MISC(u32) @ 0x1740 {
+        /// Raw value (vector | valid).
+        31:0 value;
+    }
+
     /// Extended interrupt mask clear (VTEIMC): one bit per MSI-X vector.
     pub(crate) EIMC(u32) @ 0x1528 {
         /// Vectors to mask.

@@ -24,10 +24,23 @@ use super::{
     provider::{Reclaim, RxBufferProvider, RxFrameEnd, RxPiece},
     regs, Bar0,
 };
-use crate::vzc_core::vf_ring::{
-    rx_read_desc, srrctl, RingSize, RxChain, RxChainStats, RxStep, RxWriteback, DCTL_QUEUE_ENABLE,
-    RXDCTL_ENABLE,
+use crate::vzc_core::{
+    vf_health::FaultInject,
+    vf_ring::{
+        rx_read_desc, srrctl, RingSize, RxChain, RxChainStats, RxStep, RxWriteback,
+        DCTL_QUEUE_ENABLE, RXDCTL_ENABLE,
+    },
 };
+
+/// An allocation point of ring setup: `ENOMEM` when a failure is injected
+/// here (sysfs `inject_alloc_fail`).
+pub(super) fn alloc_point(inject: &mut FaultInject) -> Result {
+    if inject.should_fail() {
+        Err(ENOMEM)
+    } else {
+        Ok(())
+    }
+}
 
 /// Counters of the ring itself (the provider counts what it received).
 #[derive(Clone, Copy, Default)]
@@ -74,17 +87,21 @@ pub(crate) struct RxRing<P: RxBufferProvider> {
 
 impl<P: RxBufferProvider> RxRing<P> {
     /// Allocates a ring of `size` descriptors for `buf_size`-byte buffers,
-    /// passing frames of at most `max_len` bytes (without CRC).
+    /// passing frames of at most `max_len` bytes (without CRC). Each
+    /// allocation is a point where `inject` may make it fail.
     pub(crate) fn new(
         dev: &Device<Bound>,
         size: RingSize,
         buf_size: u32,
         max_len: u32,
         provider: P,
+        inject: &mut FaultInject,
     ) -> Result<Self> {
         let chain = RxChain::new(buf_size, size, max_len).map_err(|_| EINVAL)?;
         let n = usize::from(size.get());
+        alloc_point(inject)?;
         let desc = Coherent::<u64>::zeroed_slice(dev, n * 2, GFP_KERNEL)?;
+        alloc_point(inject)?;
         let mut shadow = KVec::with_capacity(n, GFP_KERNEL)?;
         for _ in 0..n {
             shadow.push(None, GFP_KERNEL)?;

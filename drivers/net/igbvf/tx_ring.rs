@@ -16,8 +16,15 @@ use kernel::{
     sync::barrier::{dma_mb, Write},
 };
 
-use super::{dma_mem, regs, rx_ring::wait_dctl, Bar0};
-use crate::vzc_core::vf_ring::{tx_data_desc, tx_descs_for, tx_done, RingSize, DCTL_QUEUE_ENABLE};
+use super::{
+    dma_mem, regs,
+    rx_ring::{alloc_point, wait_dctl},
+    Bar0,
+};
+use crate::vzc_core::{
+    vf_health::FaultInject,
+    vf_ring::{tx_data_desc, tx_descs_for, tx_done, RingSize, DCTL_QUEUE_ENABLE},
+};
 
 /// Bytes of each slot's buffer.
 pub(crate) const TX_BUF: usize = 2048;
@@ -41,19 +48,31 @@ pub(crate) struct TxRing {
     pub(crate) bytes: u64,
     /// Frames the device reported done.
     pub(crate) done: u64,
+    /// Frames a VF reset caught in the ring, never reported done.
+    pub(crate) lost: u64,
 }
 
 impl TxRing {
-    /// Allocates a ring of `size` descriptors and buffers.
-    pub(crate) fn new(dev: &Device<Bound>, size: RingSize) -> Result<Self> {
+    /// Allocates a ring of `size` descriptors and buffers. Each allocation
+    /// is a point where `inject` may make it fail.
+    pub(crate) fn new(
+        dev: &Device<Bound>,
+        size: RingSize,
+        inject: &mut FaultInject,
+    ) -> Result<Self> {
         let n = usize::from(size.get());
+        alloc_point(inject)?;
         let mut last = KVec::with_capacity(n, GFP_KERNEL)?;
         for _ in 0..n {
             last.push(0, GFP_KERNEL)?;
         }
+        alloc_point(inject)?;
+        let desc = Coherent::<u64>::zeroed_slice(dev, n * 2, GFP_KERNEL)?;
+        alloc_point(inject)?;
+        let bufs = Coherent::<u8>::zeroed_slice(dev, n * TX_BUF, GFP_KERNEL)?;
         Ok(Self {
-            desc: Coherent::<u64>::zeroed_slice(dev, n * 2, GFP_KERNEL)?,
-            bufs: Coherent::<u8>::zeroed_slice(dev, n * TX_BUF, GFP_KERNEL)?,
+            desc,
+            bufs,
             last,
             size,
             next_to_use: 0,
@@ -61,6 +80,7 @@ impl TxRing {
             sent: 0,
             bytes: 0,
             done: 0,
+            lost: 0,
         })
     }
 
@@ -160,5 +180,26 @@ impl TxRing {
     pub(crate) fn stop(&mut self, bar: &Bar0<'_>) -> Result {
         bar.write_reg(regs::TXDCTL::zeroed());
         wait_dctl(bar, true, false)
+    }
+
+    /// After [`TxRing::stop`] and before a new [`TxRing::start`] (a VF
+    /// reset in between): retires what the device finished, counts the
+    /// frames still queued as `lost` and empties the ring, since the
+    /// restarted queue begins at descriptor 0.
+    pub(crate) fn forget_queued(&mut self) {
+        self.clean();
+        // At most one frame per slot: bounded even if `last` were corrupt.
+        for _ in 0..self.size.get() {
+            if self.next_to_clean == self.next_to_use {
+                break;
+            }
+            let Some(&last) = self.last.get(usize::from(self.next_to_clean)) else {
+                break;
+            };
+            self.lost += 1;
+            self.next_to_clean = self.size.next(last);
+        }
+        self.next_to_use = 0;
+        self.next_to_clean = 0;
     }
 }

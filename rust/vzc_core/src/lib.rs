@@ -29,6 +29,7 @@ pub mod net;
 mod ring;
 pub mod split;
 pub mod vf_frame;
+pub mod vf_health;
 pub mod vf_mbx;
 pub mod vf_ring;
 pub mod vhost;

@@ -435,6 +435,13 @@ impl Mailbox {
         hit
     }
 
+    /// RSTI is asserted now: the PF is still resetting (or has no driver),
+    /// so a handshake cannot succeed yet. Consumes nothing (read-to-clear
+    /// bits read on the way are remembered as usual).
+    pub fn pf_resetting(&mut self, io: &mut impl MbxIo) -> bool {
+        self.v2p(io) & V2P_RSTI != 0
+    }
+
     fn lock(&mut self, io: &mut impl MbxIo) -> Result<(), MbxError> {
         for _ in 0..self.timing.lock_tries {
             io.write_v2p(V2P_VFU);
@@ -943,6 +950,23 @@ mod tests {
         let mut m = ready_mbx(&mut pf);
         assert!(!m.check_for_rst(&mut pf));
         pf.v2p |= V2P_RSTD;
+        assert!(m.check_for_rst(&mut pf));
+        assert!(!m.check_for_rst(&mut pf));
+    }
+
+    #[test]
+    fn pf_resetting_peeks_without_consuming() {
+        let mut pf = Pf::new(Some(MAC));
+        let mut m = ready_mbx(&mut pf);
+        assert!(!m.pf_resetting(&mut pf));
+        pf.v2p |= V2P_RSTD;
+        pf.stuck_rsti = true;
+        assert!(m.pf_resetting(&mut pf));
+        assert!(m.pf_resetting(&mut pf));
+        // RSTD read on the way is still there for the reset check.
+        pf.stuck_rsti = false;
+        pf.v2p &= !V2P_RSTI;
+        assert!(!m.pf_resetting(&mut pf));
         assert!(m.check_for_rst(&mut pf));
         assert!(!m.check_for_rst(&mut pf));
     }

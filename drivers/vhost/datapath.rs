@@ -20,7 +20,7 @@ use crate::vzc_core::{
     avail_pending,
     net::{plan_rx, HeaderSplit, RxChain, RxPlan, NUM_BUFFERS_OFF, UIO_MAXIOV},
     split::{used_elem, Notifier},
-    DescChain, QueueSize, Segment,
+    DescChain, Error, QueueSize, Segment,
 };
 
 /// Packets per run before yielding to the other queue (`VHOST_NET_PKT_WEIGHT`).
@@ -203,7 +203,7 @@ fn push_iov(
         return Ok(());
     }
     let gpa = seg.gpa().checked_add(skip).ok_or(Broken::RingFault)?;
-    for piece in g.mem.translate_iter(gpa, len) {
+    for piece in g.xlate(gpa, len, seg.writable()) {
         let p = piece.map_err(Broken::Chain)?;
         iov.push_within_capacity(iovec(p.addr(), p.len()))
             .map_err(|_| Broken::TooManyIovecs)?;
@@ -231,7 +231,7 @@ fn write_segs(
         let n = core::cmp::min(l - offset, data.len() as u64);
         let gpa = seg.gpa() + offset;
         let mut done = 0usize;
-        for piece in g.mem.translate_iter(gpa, n) {
+        for piece in g.xlate(gpa, n, true) {
             let p = piece.map_err(Broken::Chain)?;
             let addr = usize::try_from(p.addr()).map_err(|_| Broken::RingFault)?;
             let k = p.len() as usize;
@@ -277,9 +277,16 @@ pub(super) fn handle_tx(
             break;
         }
         let head = r.head_at(*r.last_avail_idx)?;
-        let sum = DescChain::new(&table, g, head)
-            .collect_into(&mut s.segs)
-            .map_err(Broken::Chain)?;
+        let sum = match DescChain::new(&table, g, head).collect_into(&mut s.segs) {
+            Ok(sum) => sum,
+            // An IOTLB miss: nothing is taken; userspace is asked for the
+            // mapping and its update runs the ring again.
+            Err(Error::IotlbMiss) => {
+                outcome = Outcome::Blocked;
+                break;
+            }
+            Err(e) => return Err(Broken::Chain(e)),
+        };
         if sum.writable != 0 {
             return Err(Broken::Direction);
         }
@@ -295,6 +302,7 @@ pub(super) fn handle_tx(
             let l = u64::from(seg.len());
             let k = core::cmp::min(skip, l);
             skip -= k;
+            // The walk checked every segment: a miss cannot happen here.
             push_iov(g, &mut s.iov, seg, k, l - k)?;
         }
         let len = (total - hlen) as usize;
@@ -404,8 +412,14 @@ pub(super) fn handle_rx(
                 write_bytes: sum.write_bytes,
             })
         });
-        if let Some(e) = fail {
-            return Err(e);
+        match fail {
+            // An IOTLB miss in a chain: nothing is taken (see handle_tx).
+            Some(Broken::Chain(Error::IotlbMiss)) => {
+                outcome = Outcome::Blocked;
+                break;
+            }
+            Some(e) => return Err(e),
+            None => {}
         }
         let (nheads, last_len) = match plan {
             RxPlan::Ready { heads, last_len } => (heads, last_len),
@@ -440,7 +454,7 @@ pub(super) fn handle_rx(
             let k = core::cmp::min(skip, l);
             push_iov(g, &mut s.iov, seg, k, l - k)?;
             if let Some(log) = r.log {
-                log.write(seg.gpa(), l).map_err(|_| Broken::Log)?;
+                g.log_write(&log, seg.gpa(), l).map_err(|_| Broken::Log)?;
             }
             skip -= k;
             left -= l;

@@ -7,23 +7,100 @@
 //! from the memory table (`vzc_core::MemTable`) or from the ring addresses
 //! userspace set. Whatever the guest wrote is parsed by the core first.
 
+use core::cell::Cell;
 use kernel::prelude::*;
 
 use crate::glue::user;
 use crate::vzc_core::{
-    self as core_, dirty, split, DescTable, Descriptor, Error as RingError, GuestMemory, MemTable,
-    QueueSize, DESC_SIZE,
+    self as core_, dirty,
+    iotlb::{Iotlb, IotlbTranslate, ACCESS_RO, ACCESS_WO},
+    split, DescTable, Descriptor, Error as RingError, GuestMemory, HostRange, MemTable, QueueSize,
+    Translate, DESC_SIZE,
 };
 
-/// Guest memory as the owner's user memory, through the memory table.
+/// Guest memory as the owner's user memory: through the memory table, or,
+/// with `VIRTIO_F_ACCESS_PLATFORM`, through the IOTLB (descriptor addresses
+/// are then IOVAs; the memory table still maps host addresses back to guest
+/// ones for the dirty log).
 pub(super) struct Guest<'a> {
     pub(super) mem: MemTable<'a>,
+    pub(super) tlb: Option<Iotlb<'a>>,
+    /// The first IOTLB miss of this run, `(iova, access)`: the ring waits
+    /// for userspace to map it.
+    pub(super) miss: Cell<Option<(u64, u8)>>,
+}
+
+/// A translation in progress, through the memory table or the IOTLB.
+pub(super) enum Xlate<'g> {
+    Mem(Translate<'g>),
+    Tlb(IotlbTranslate<'g>, &'g Cell<Option<(u64, u8)>>, u8),
+}
+
+impl Iterator for Xlate<'_> {
+    type Item = Result<HostRange, RingError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Xlate::Mem(t) => t.next(),
+            Xlate::Tlb(t, miss, access) => {
+                let r = t.next();
+                if let (Some(Err(RingError::IotlbMiss)), Some(iova)) = (&r, t.miss()) {
+                    if miss.get().is_none() {
+                        miss.set(Some((iova, *access)));
+                    }
+                }
+                r
+            }
+        }
+    }
+}
+
+impl<'a> Guest<'a> {
+    /// Guest memory without an IOTLB.
+    pub(super) fn new(mem: MemTable<'a>, tlb: Option<Iotlb<'a>>) -> Self {
+        Self {
+            mem,
+            tlb,
+            miss: Cell::new(None),
+        }
+    }
+
+    /// Host ranges of `[addr, addr + len)`, for device writes if `write`.
+    pub(super) fn xlate(&self, addr: u64, len: u64, write: bool) -> Xlate<'_> {
+        match &self.tlb {
+            None => Xlate::Mem(self.mem.translate_iter(addr, len)),
+            Some(t) => {
+                let access = if write { ACCESS_WO } else { ACCESS_RO };
+                Xlate::Tlb(t.translate_iter(addr, len, access), &self.miss, access)
+            }
+        }
+    }
+
+    /// Logs a device write of `len` bytes at `addr` (a GPA, or an IOVA
+    /// with the IOTLB: then by host address, as upstream `log_write_hva`).
+    pub(super) fn log_write(&self, log: &Log, addr: u64, len: u64) -> Result {
+        if self.tlb.is_none() {
+            return log.write(addr, len);
+        }
+        for piece in self.xlate(addr, len, true) {
+            let p = piece.map_err(|_| EFAULT)?;
+            self.log_hva(log, p.addr(), p.len())?;
+        }
+        Ok(())
+    }
+
+    /// Logs host range `[hva, hva + len)` at the guest addresses it backs.
+    pub(super) fn log_hva(&self, log: &Log, hva: u64, len: u64) -> Result {
+        self.mem
+            .for_each_gpa(hva, len, |gpa, n| log.write(gpa, n))
+            .map_err(|e| e.unwrap_or(EFAULT))
+    }
 }
 
 impl GuestMemory for Guest<'_> {
     fn read_obj(&self, gpa: u64, buf: &mut [u8]) -> Result<(), RingError> {
         let mut done = 0usize;
-        for piece in self.mem.translate_iter(gpa, buf.len() as u64) {
+        for piece in self.xlate(gpa, buf.len() as u64, false) {
             let piece = piece?;
             let n = piece.len() as usize;
             let addr = usize::try_from(piece.addr()).map_err(|_| RingError::Fault)?;
@@ -34,8 +111,11 @@ impl GuestMemory for Guest<'_> {
         Ok(())
     }
 
-    fn check_range(&self, gpa: u64, len: u64) -> Result<(), RingError> {
-        self.mem.check_range(gpa, len)
+    fn check_range(&self, gpa: u64, len: u64, write: bool) -> Result<(), RingError> {
+        for piece in self.xlate(gpa, len, write) {
+            piece?;
+        }
+        Ok(())
     }
 }
 

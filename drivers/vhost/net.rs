@@ -693,7 +693,9 @@ impl VhostNet {
         // The used ring must be writable and its index readable: the ring
         // continues from where the guest's used index is. With the IOTLB
         // both must be mapped now: a miss is queued and the ioctl fails, as
-        // upstream `vhost_vq_init_access` (flags written, then idx read).
+        // upstream `vhost_vq_init_access` (flags written, then idx read;
+        // upstream translates both for reading, `__vhost_get_user_slow`,
+        // so the miss it reports says RO, and so does this one).
         let used_iova = dev.vqs[q].addr.used;
         let used = |dev: &mut Dev, off: u64, acc: u8| -> Result<u64> {
             let iova = used_iova.checked_add(off).ok_or(EFAULT)?;
@@ -711,7 +713,7 @@ impl VhostNet {
                 Err(_) => Err(EFAULT),
             }
         };
-        let flags = used(dev, used_off::FLAGS, ACCESS_WO)?;
+        let flags = used(dev, used_off::FLAGS, ACCESS_RO)?;
         ring::put_u16(flags, 0, 0)?;
         let idx = used(dev, used_off::IDX, ACCESS_RO)?;
         let used_idx = ring::get_u16(idx, 0)?;

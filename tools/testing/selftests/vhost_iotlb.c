@@ -15,6 +15,9 @@
  *     page, and goes out once it is mapped again;
  *   - a buffer mapped write-only cannot be sent (device read refused): the
  *     ring's error eventfd fires, nothing goes out;
+ *   - dirty logging (LOG_ALL, the used ring logged): the pages RX wrote,
+ *     the guest buffer and the used ring, are marked at their guest
+ *     physical addresses (the device knows IOVAs and host addresses);
  *   - message errors: UPDATE of size 0 is EINVAL, of a kernel address
  *     EFAULT, INVALIDATE of size 0 EFAULT, a MISS from userspace EFAULT,
  *     an unknown format EINVAL; a good message writes 72 bytes.
@@ -63,6 +66,7 @@ enum { P_DESC, P_AVAIL = P_DESC + 2, P_USED = P_AVAIL + 2, P_TXBUF = P_USED + 2,
        P_TXBUF2 = P_TXBUF + 1, P_RXBUF = P_TXBUF2 + 1, P_END = P_RXBUF + QSZ };
 
 static uint8_t *g;
+static uint8_t logbuf[(GUEST_SIZE / PAGE + 64) / 8 + 4096];
 static int reference, failed, n, vfd, tapfd, ps, errfd[2], kickfd[2], callfd[2];
 static struct sockaddr_ll sll;
 static int misses;
@@ -170,6 +174,18 @@ static void tx(int page, const uint8_t *f, size_t len, uint16_t idx)
 	assert(write(kickfd[TX], &one, 8) == 8);
 }
 
+/* The used index of ring @q reaches @want within 1 s (the device may
+ * publish a moment after the frame left). */
+static int used_idx_becomes(int q, uint16_t want)
+{
+	for (int t = 0; t < 100; t++) {
+		if (__atomic_load_n(&used(q)->idx, __ATOMIC_ACQUIRE) == want)
+			return 1;
+		usleep(10000);
+	}
+	return 0;
+}
+
 static int signalled(int fd, int ms)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -182,7 +198,8 @@ int main(int argc, char **argv)
 {
 	struct { struct vhost_memory m; struct vhost_memory_region reg; } mem = { 0 };
 	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
-	uint64_t f = (1ULL << 32) | (1ULL << VIRTIO_F_ACCESS_PLATFORM), bf = 1ULL << VHOST_BACKEND_F_IOTLB_MSG_V2;
+	uint64_t f = (1ULL << 32) | (1ULL << VIRTIO_F_ACCESS_PLATFORM) | (1ULL << VHOST_F_LOG_ALL);
+	uint64_t bf = 1ULL << VHOST_BACKEND_F_IOTLB_MSG_V2;
 	uint8_t fr[1514];
 	int sz = HDR, s;
 
@@ -209,7 +226,13 @@ int main(int argc, char **argv)
 	assert(vfd >= 0);
 	assert(!ioctl(vfd, VHOST_SET_OWNER, NULL));
 	check(!ioctl(vfd, VHOST_SET_BACKEND_FEATURES, &bf), "SET_BACKEND_FEATURES IOTLB_MSG_V2");
-	check(!ioctl(vfd, VHOST_SET_FEATURES, &f), "SET_FEATURES VERSION_1 | ACCESS_PLATFORM");
+	{
+		/* The log covers GPA 0 .. GPA + GUEST_SIZE: bit = gpa / 4096. */
+		uint64_t lb = (uintptr_t)logbuf;
+
+		check(!ioctl(vfd, VHOST_SET_LOG_BASE, &lb), "SET_LOG_BASE");
+	}
+	check(!ioctl(vfd, VHOST_SET_FEATURES, &f), "SET_FEATURES VERSION_1 | ACCESS_PLATFORM | LOG_ALL");
 	mem.m.nregions = 1;
 	mem.reg.guest_phys_addr = GPA;
 	mem.reg.memory_size = GUEST_SIZE;
@@ -219,7 +242,8 @@ int main(int argc, char **argv)
 		struct vhost_vring_state st = { .index = q, .num = QSZ };
 		/* With ACCESS_PLATFORM ring addresses are IOVAs too. */
 		struct vhost_vring_addr a = { .index = q, .desc_user_addr = iova(P_DESC + q, 0),
-			.avail_user_addr = iova(P_AVAIL + q, 0), .used_user_addr = iova(P_USED + q, 0) };
+			.avail_user_addr = iova(P_AVAIL + q, 0), .used_user_addr = iova(P_USED + q, 0),
+			.flags = 1 << VHOST_VRING_F_LOG, .log_guest_addr = GPA + (P_USED + q) * PAGE };
 		struct vhost_vring_file vf = { .index = q };
 
 		assert(!ioctl(vfd, VHOST_SET_VRING_NUM, &st));
@@ -287,7 +311,7 @@ int main(int argc, char **argv)
 	check(wire_got(fr, 1514), "TX: the frame leaves byte for byte once the misses are answered");
 	printf("# misses answered so far: %d\n", misses);
 	check(misses >= 3, "TX missed on the rings and the buffer (>= 3 misses)");
-	check(__atomic_load_n(&used(TX)->idx, __ATOMIC_ACQUIRE) == 1, "TX used index 1");
+	check(used_idx_becomes(TX, 1), "TX used index 1");
 
 	/* RX through misses. */
 	for (int i = 0; i < QSZ; i++) {
@@ -314,6 +338,27 @@ int main(int argc, char **argv)
 			}
 		}
 		check(got, "RX: the frame lands in the guest buffer behind the header");
+		/* Which buffer it took: the first used entry with our frame. */
+		int logged = 0, buf = -1;
+
+		for (uint16_t i = 0; i < QSZ; i++) {
+			struct vring_used_elem e = used(RX)->ring[i];
+
+			if (e.id < QSZ && e.len == HDR + 1000 && !memcmp(at(P_RXBUF + e.id, HDR), fr, 1000)) {
+				buf = e.id;
+				break;
+			}
+		}
+		if (buf >= 0) {
+			uint64_t pfn = (GPA + (uint64_t)(P_RXBUF + buf) * PAGE) / PAGE;
+			uint64_t upfn = (GPA + (uint64_t)(P_USED + RX) * PAGE) / PAGE;
+
+			logged = (logbuf[pfn / 8] >> (pfn % 8)) & 1;
+			check(logged, "RX buffer's guest page is marked in the dirty log");
+			check((logbuf[upfn / 8] >> (upfn % 8)) & 1, "RX used ring's guest page is marked too");
+		} else {
+			check(0, "RX buffer found for the dirty-log check");
+		}
 	}
 
 	/* INVALIDATE: the next use of the page misses exactly it. */

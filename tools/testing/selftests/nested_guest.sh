@@ -12,7 +12,9 @@
 #     /sys/kernel/vhost_zc/devices/*/ are > 0 while QEMU runs, i.e. vhost_zc
 #     carried the traffic, not QEMU's userspace virtio-net;
 #   - iperf3 host->guest for 5 s (printed, a benchmark, not a gate);
-#   - QEMU killed with SIGKILL, then the provider module unloads.
+#   - QEMU killed with SIGKILL during an iperf3 --bidir run, then the
+#     provider module unloads (on the debug kernel the run's kmemleak scan
+#     judges what the kill left behind).
 # Then vhost_zc again with queues=2 (multiqueue) and poll-us=50 (busy
 # polling): the same checks, one vhost_zc device per queue pair, and busy
 # polls counted.
@@ -218,9 +220,18 @@ run_guest() {
 	echo "$tag: ping after iperf3: $(grep 'packets transmitted' /tmp/ping.out)"
 	eval "mbps_$tag=\${mbps:-0} mbps_r_$tag=\${mbps_r:-0}"
 
+	# SIGKILL during traffic: QEMU dies with packets in flight both ways
+	# (kmemleak, on the debug kernel, then judges what it left behind).
+	$iperf -c $guest_ip -t 30 -P $q --bidir >/dev/null 2>&1 &
+	ipid=$!
+	sleep 3
+	before=$(zc_sum rx_packets)
 	kill -9 $qpid
 	wait $qpid 2>/dev/null
 	qpid=
+	kill $ipid 2>/dev/null
+	wait $ipid 2>/dev/null
+	[ "$prov" != vhost_zc ] || echo "$tag: SIGKILLed during iperf3 --bidir (rx_packets $before at the kill)"
 	/usr/sbin/ip link del vt0
 	# The vhost worker and the file's last reference go with the killed
 	# process, but its exit can finish after wait returns: allow 10 s.

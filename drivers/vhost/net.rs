@@ -18,7 +18,7 @@ use kernel::{
 };
 
 use super::datapath::{self, Broken, Counts, Outcome, RingState, Scratch};
-use super::ring::{self, Guest, Log, Notifier};
+use super::ring::{self, Guest, Log, Notifier, RingMem};
 use crate::glue::{
     eventfd::{EventfdCtx, EventfdFile},
     miscdev::FileOps,
@@ -280,50 +280,40 @@ impl Dev {
         self.iotlb.as_deref().map(Iotlb::new)
     }
 
-    /// Ring `q`'s addresses as host addresses: as set, or with the IOTLB
-    /// their translations (upstream `vq_meta_prefetch`; each ring area must
-    /// be one contiguous host range). `Err((why, iova, access))`.
-    fn ring_host(&self, q: usize) -> Result<VringAddr, (CoreError, u64, u8)> {
+    /// How ring addresses reach memory, with the IOTLB if there is one.
+    fn ring_mem(&self) -> Option<RingMem<'_>> {
+        Some(match self.tlb() {
+            None => RingMem::User,
+            Some(t) => RingMem::Tlb(t, MemTable::new(&self.mem).ok()?),
+        })
+    }
+
+    /// With the IOTLB, checks ring `q`'s three areas are mapped for their
+    /// accesses before a run (upstream `vq_meta_prefetch`), so the run's
+    /// ring accesses cannot miss. `Err((why, iova, access))`.
+    fn ring_prefetch(&self, q: usize) -> Result<(), (CoreError, u64, u8)> {
         let vq = &self.vqs[q];
-        let Some(tlb) = self.tlb() else {
-            return Ok(vq.addr);
+        let Some(mem) = self.ring_mem() else {
+            return Err((CoreError::BadRegion, 0, 0));
         };
         let num = u32::from(vq.num);
         let ev = self.has(abi::VIRTIO_RING_F_EVENT_IDX);
-        let t = |iova: u64, len: u64, acc: u8| {
-            tlb.translate_contiguous(iova, len, acc)
-                .map_err(|(e, at)| (e, at, acc))
+        let chk = |iova: u64, len: u64, acc: u8| {
+            mem.check(iova, len, acc).map_err(|(e, at)| (e, at, acc))
         };
-        let mut h = vq.addr;
-        h.desc = t(vq.addr.desc, access::desc_size(num), ACCESS_RO)?;
-        h.avail = t(vq.addr.avail, access::avail_size(num, ev), ACCESS_RO)?;
-        h.used = t(vq.addr.used, access::used_size(num, ev), ACCESS_WO)?;
-        // The used ring is logged by the guest address behind its host one.
-        if h.log_used {
-            let mem = MemTable::new(&self.mem).map_err(|e| (e, vq.addr.used, ACCESS_WO))?;
-            let used = access::used_size(num, ev);
-            let mut gpa = None;
-            let r: Result<(), Result<(), CoreError>> = mem.for_each_gpa(h.used, used, |g, n| {
-                if gpa.is_none() && n == used {
-                    gpa = Some(g);
-                }
-                Ok(())
-            });
-            h.log_guest = match (r, gpa) {
-                (Ok(()), Some(g)) => g,
-                _ => return Err((CoreError::CrossesRegion, vq.addr.used, ACCESS_WO)),
-            };
-        }
-        Ok(h)
+        chk(vq.addr.desc, access::desc_size(num), ACCESS_RO)?;
+        chk(vq.addr.avail, access::avail_size(num, ev), ACCESS_RO)?;
+        chk(vq.addr.used, access::used_size(num, ev), ACCESS_WO)
     }
 
     /// Ring `q` waits for a translation of `iova`: queue a
     /// `VHOST_IOTLB_MISS` for userspace, one per ring at a time (as upstream);
-    /// `msgs_ready` tells the caller to wake readers.
-    fn record_miss(&mut self, q: usize, iova: u64, perm: u8) {
+    /// `msgs_ready` tells the caller to wake readers. Counted per ring.
+    fn record_miss(&mut self, q: usize, iova: u64, perm: u8, stats: &Stats) {
         if self.vqs[q].miss.is_some() {
             return;
         }
+        stats.add(q, Counter::IotlbMisses, 1);
         let v2 = self.acked_backend_features & (1 << abi::VHOST_BACKEND_F_IOTLB_MSG_V2) != 0;
         self.seq += 1;
         self.vqs[q].miss = Some(Miss {
@@ -403,10 +393,10 @@ impl Dev {
                 return false;
             }
         }
-        let host = match self.ring_host(q) {
-            Ok(h) => h,
+        match self.ring_prefetch(q) {
+            Ok(()) => {}
             Err((CoreError::IotlbMiss, iova, acc)) => {
-                self.record_miss(q, iova, acc);
+                self.record_miss(q, iova, acc, stats);
                 self.vqs[q].blocked_at = None;
                 return false;
             }
@@ -422,6 +412,10 @@ impl Dev {
             return false;
         };
         let tlb = self.iotlb.as_deref().map(Iotlb::new);
+        let rmem = match tlb {
+            None => RingMem::User,
+            Some(t) => RingMem::Tlb(t, mem),
+        };
         let Some(scratch) = self.scratch.as_mut() else {
             return false;
         };
@@ -440,10 +434,11 @@ impl Dev {
         let seen = vq.last_avail_idx;
         let mut rs = RingState {
             size,
-            desc: host.desc,
-            avail: host.avail,
-            used: host.used,
-            log_used: host.log_used.then_some(host.log_guest),
+            desc: vq.addr.desc,
+            avail: vq.addr.avail,
+            used: vq.addr.used,
+            mem: rmem,
+            log_used: vq.addr.log_used.then_some(vq.addr.log_guest),
             last_avail_idx: &mut vq.last_avail_idx,
             last_used_idx: &mut vq.last_used_idx,
             notifier: &mut vq.notifier,
@@ -484,7 +479,7 @@ impl Dev {
             }
         };
         if let Some((iova, acc)) = missed {
-            self.record_miss(q, iova, acc);
+            self.record_miss(q, iova, acc, stats);
         }
         again
     }
@@ -506,14 +501,10 @@ impl Dev {
             return false;
         }
         // A fault or a miss here is left to the next run, which reports it.
-        let avail = match self.tlb() {
-            None => vq.addr.avail,
-            Some(t) => match t.translate_contiguous(vq.addr.avail, 4, ACCESS_RO) {
-                Ok(h) => h,
-                Err(_) => return false,
-            },
+        let Some(mem) = self.ring_mem() else {
+            return false;
         };
-        let Ok(idx) = ring::get_u16(avail, avail_off::IDX) else {
+        let Ok(idx) = ring::get_u16(&mem, vq.addr.avail, avail_off::IDX) else {
             return false;
         };
         if idx == vq.last_avail_idx || vq.blocked_at == Some(idx) {
@@ -705,7 +696,7 @@ impl VhostNet {
             match t.translate_contiguous(iova, 2, acc) {
                 Ok(h) => Ok(h),
                 Err((CoreError::IotlbMiss, at)) => {
-                    dev.record_miss(q, at, acc);
+                    dev.record_miss(q, at, acc, &self.kicker.stats);
                     dev.msgs_ready = false;
                     self.msg_wait.notify_all();
                     Err(EFAULT)
@@ -714,9 +705,9 @@ impl VhostNet {
             }
         };
         let flags = used(dev, used_off::FLAGS, ACCESS_RO)?;
-        ring::put_u16(flags, 0, 0)?;
+        ring::put_u16(&RingMem::User, flags, 0, 0)?;
         let idx = used(dev, used_off::IDX, ACCESS_RO)?;
-        let used_idx = ring::get_u16(idx, 0)?;
+        let used_idx = ring::get_u16(&RingMem::User, idx, 0)?;
         let mask = if q == TX { EPOLLOUT } else { EPOLLIN };
         let vq = &mut dev.vqs[q];
         vq.last_used_idx = used_idx;

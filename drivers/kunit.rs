@@ -67,7 +67,7 @@ impl GuestMemory for Guest {
         Ok(())
     }
 
-    fn check_range(&self, gpa: u64, len: u64) -> Result<(), Error> {
+    fn check_range(&self, gpa: u64, len: u64, _write: bool) -> Result<(), Error> {
         MemTable::new(&self.regions)?.check_range(gpa, len)
     }
 }

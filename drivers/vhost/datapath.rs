@@ -14,13 +14,13 @@ use core::cell::Cell;
 use core::sync::atomic::{fence, Ordering};
 use kernel::prelude::*;
 
-use super::ring::{self, avail, used, Guest, Log, UserDescTable};
+use super::ring::{self, avail, used, Guest, Log, RingMem, UserDescTable};
 use crate::glue::socket::{iovec, BackendSocket, IoVec};
 use crate::vzc_core::{
     avail_pending,
     net::{plan_rx, HeaderSplit, RxChain, RxPlan, NUM_BUFFERS_OFF, UIO_MAXIOV},
     split::{used_elem, Notifier},
-    DescChain, QueueSize, Segment,
+    DescChain, Error, QueueSize, Segment,
 };
 
 /// Packets per run before yielding to the other queue (`VHOST_NET_PKT_WEIGHT`).
@@ -88,6 +88,8 @@ pub(super) struct RingState<'a> {
     pub(super) desc: u64,
     pub(super) avail: u64,
     pub(super) used: u64,
+    /// How the three ring addresses reach memory.
+    pub(super) mem: RingMem<'a>,
     /// Guest address of the used ring, when its writes are logged.
     pub(super) log_used: Option<u64>,
     pub(super) last_avail_idx: &'a mut u16,
@@ -118,15 +120,18 @@ impl RingState<'_> {
 
     fn log_used_write(&self, off: u64, len: u64) -> Result<(), Broken> {
         if let (Some(log), Some(gpa)) = (self.log, self.log_used) {
-            let at = gpa.checked_add(off).ok_or(Broken::Log)?;
-            log.write(at, len).map_err(|_| Broken::Log)?;
+            let gpa = gpa.checked_add(off).ok_or(Broken::Log)?;
+            let at = self.used.checked_add(off).ok_or(Broken::Log)?;
+            self.mem
+                .log_write(&log, at, gpa, len)
+                .map_err(|_| Broken::Log)?;
         }
         Ok(())
     }
 
     /// Buffers the guest made available and we have not taken.
     fn pending(&self) -> Result<u16, Broken> {
-        let idx = Self::fault(ring::get_u16(self.avail, avail::IDX))?;
+        let idx = Self::fault(ring::get_u16(&self.mem, self.avail, avail::IDX))?;
         let n =
             avail_pending(self.size, *self.last_avail_idx, idx).map_err(|_| Broken::AvailJump)?;
         self.avail_seen.set(idx);
@@ -138,7 +143,7 @@ impl RingState<'_> {
     /// The head at avail position `pos`, validated against the ring size.
     fn head_at(&self, pos: u16) -> Result<u16, Broken> {
         let off = avail::ring(self.size.slot(pos));
-        let head = Self::fault(ring::get_u16(self.avail, off))?;
+        let head = Self::fault(ring::get_u16(&self.mem, self.avail, off))?;
         if head >= self.size.get() {
             return Err(Broken::BadHead(head));
         }
@@ -155,7 +160,7 @@ impl RingState<'_> {
         let seen = self.avail_seen.get();
         if self.event_idx {
             let off = used::avail_event(self.size);
-            Self::fault(ring::put_u16(self.used, off, seen))?;
+            Self::fault(ring::put_u16(&self.mem, self.used, off, seen))?;
             self.log_used_write(off, 2)?;
         }
         fence(Ordering::SeqCst);
@@ -166,7 +171,7 @@ impl RingState<'_> {
     /// Writes a used element at the next used slot.
     fn add_used(&mut self, id: u16, len: u32) -> Result<(), Broken> {
         let off = used::ring(self.size.slot(*self.last_used_idx));
-        Self::fault(ring::put(self.used, off, &used_elem(id, len)))?;
+        Self::fault(ring::put(&self.mem, self.used, off, &used_elem(id, len)))?;
         self.log_used_write(off, 8)?;
         *self.last_used_idx = self.last_used_idx.wrapping_add(1);
         Ok(())
@@ -176,14 +181,26 @@ impl RingState<'_> {
     /// signal the guest.
     fn publish(&mut self) -> Result<bool, Broken> {
         fence(Ordering::Release);
-        Self::fault(ring::put_u16(self.used, used::IDX, *self.last_used_idx))?;
+        Self::fault(ring::put_u16(
+            &self.mem,
+            self.used,
+            used::IDX,
+            *self.last_used_idx,
+        ))?;
         self.log_used_write(used::IDX, 2)?;
         fence(Ordering::SeqCst);
         let (flags, event) = if self.event_idx {
-            let e = Self::fault(ring::get_u16(self.avail, avail::used_event(self.size)))?;
+            let e = Self::fault(ring::get_u16(
+                &self.mem,
+                self.avail,
+                avail::used_event(self.size),
+            ))?;
             (0, e)
         } else {
-            (Self::fault(ring::get_u16(self.avail, avail::FLAGS))?, 0)
+            (
+                Self::fault(ring::get_u16(&self.mem, self.avail, avail::FLAGS))?,
+                0,
+            )
         };
         Ok(self
             .notifier
@@ -203,7 +220,7 @@ fn push_iov(
         return Ok(());
     }
     let gpa = seg.gpa().checked_add(skip).ok_or(Broken::RingFault)?;
-    for piece in g.mem.translate_iter(gpa, len) {
+    for piece in g.xlate(gpa, len, seg.writable()) {
         let p = piece.map_err(Broken::Chain)?;
         iov.push_within_capacity(iovec(p.addr(), p.len()))
             .map_err(|_| Broken::TooManyIovecs)?;
@@ -231,7 +248,7 @@ fn write_segs(
         let n = core::cmp::min(l - offset, data.len() as u64);
         let gpa = seg.gpa() + offset;
         let mut done = 0usize;
-        for piece in g.mem.translate_iter(gpa, n) {
+        for piece in g.xlate(gpa, n, true) {
             let p = piece.map_err(Broken::Chain)?;
             let addr = usize::try_from(p.addr()).map_err(|_| Broken::RingFault)?;
             let k = p.len() as usize;
@@ -261,6 +278,7 @@ pub(super) fn handle_tx(
     let table = UserDescTable {
         addr: r.desc,
         size: r.size,
+        mem: r.mem,
     };
     let mut added = 0usize;
     let mut outcome = Outcome::Idle;
@@ -277,9 +295,16 @@ pub(super) fn handle_tx(
             break;
         }
         let head = r.head_at(*r.last_avail_idx)?;
-        let sum = DescChain::new(&table, g, head)
-            .collect_into(&mut s.segs)
-            .map_err(Broken::Chain)?;
+        let sum = match DescChain::new(&table, g, head).collect_into(&mut s.segs) {
+            Ok(sum) => sum,
+            // An IOTLB miss: nothing is taken; userspace is asked for the
+            // mapping and its update runs the ring again.
+            Err(Error::IotlbMiss) => {
+                outcome = Outcome::Blocked;
+                break;
+            }
+            Err(e) => return Err(Broken::Chain(e)),
+        };
         if sum.writable != 0 {
             return Err(Broken::Direction);
         }
@@ -295,6 +320,7 @@ pub(super) fn handle_tx(
             let l = u64::from(seg.len());
             let k = core::cmp::min(skip, l);
             skip -= k;
+            // The walk checked every segment: a miss cannot happen here.
             push_iov(g, &mut s.iov, seg, k, l - k)?;
         }
         let len = (total - hlen) as usize;
@@ -335,6 +361,7 @@ pub(super) fn handle_rx(
     let table = UserDescTable {
         addr: r.desc,
         size: r.size,
+        mem: r.mem,
     };
     let quota = if hs.mergeable { UIO_MAXIOV } else { 1 };
     let mut added = 0usize;
@@ -404,8 +431,14 @@ pub(super) fn handle_rx(
                 write_bytes: sum.write_bytes,
             })
         });
-        if let Some(e) = fail {
-            return Err(e);
+        match fail {
+            // An IOTLB miss in a chain: nothing is taken (see handle_tx).
+            Some(Broken::Chain(Error::IotlbMiss)) => {
+                outcome = Outcome::Blocked;
+                break;
+            }
+            Some(e) => return Err(e),
+            None => {}
         }
         let (nheads, last_len) = match plan {
             RxPlan::Ready { heads, last_len } => (heads, last_len),
@@ -440,7 +473,7 @@ pub(super) fn handle_rx(
             let k = core::cmp::min(skip, l);
             push_iov(g, &mut s.iov, seg, k, l - k)?;
             if let Some(log) = r.log {
-                log.write(seg.gpa(), l).map_err(|_| Broken::Log)?;
+                g.log_write(&log, seg.gpa(), l).map_err(|_| Broken::Log)?;
             }
             skip -= k;
             left -= l;

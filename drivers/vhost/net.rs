@@ -18,21 +18,22 @@ use kernel::{
 };
 
 use super::datapath::{self, Broken, Counts, Outcome, RingState, Scratch};
-use super::ring::{self, Guest, Log, Notifier};
+use super::ring::{self, Guest, Log, Notifier, RingMem};
 use crate::glue::{
     eventfd::{EventfdCtx, EventfdFile},
     miscdev::FileOps,
-    poll::{Polled, Wake, EPOLLIN, EPOLLOUT},
+    poll::{Polled, Wake, EPOLLIN, EPOLLOUT, EPOLLRDNORM},
     socket::BackendSocket,
     stats::{Counter, Stats},
     user,
     worker::{self, BusyPoll, Task, TaskRef, Work},
 };
 use crate::vzc_core::{
+    iotlb::{self, Iotlb, IotlbEntry, ACCESS_RO, ACCESS_WO},
     net::HeaderSplit,
     split::{avail as avail_off, used as used_off},
-    vhost::{self as abi, access, VringAddr, VringFile, VringState},
-    MemRegion, MemTable, QueueSize,
+    vhost::{self as abi, access, IotlbMsg, VringAddr, VringFile, VringState},
+    Error as CoreError, MemRegion, MemTable, QueueSize,
 };
 
 /// Ring indices of a vhost-net device.
@@ -122,9 +123,25 @@ struct Vring {
     /// index then: a busy poll waits for the socket (TX) or for buffers
     /// beyond that index (RX) instead of rerunning at once.
     blocked_at: Option<u16>,
+    /// The IOTLB miss this ring waits for (at most one, as upstream).
+    miss: Option<Miss>,
     notifier: Notifier,
     /// The guest broke this ring; it stays stopped until reconfigured.
     broken: bool,
+}
+
+/// An IOTLB miss to report to userspace (`VHOST_IOTLB_MISS`), then, once
+/// read, to resolve with an `UPDATE` covering `iova`.
+#[derive(Clone, Copy)]
+struct Miss {
+    iova: u64,
+    perm: u8,
+    /// Message format: `VHOST_IOTLB_MSG_V2` if that backend feature is acked.
+    format: u32,
+    /// Order of creation: reads return the oldest first.
+    seq: u64,
+    /// Userspace has read it.
+    read: bool,
 }
 
 impl Vring {
@@ -155,6 +172,13 @@ struct Dev {
     log_base: u64,
     log_ctx: Option<EventfdCtx>,
     vqs: [Vring; abi::VHOST_NET_VQ_MAX as usize],
+    /// The device IOTLB, sorted by IOVA; present once `ACCESS_PLATFORM` was
+    /// acked (upstream `vhost_init_device_iotlb`).
+    iotlb: Option<KVec<IotlbEntry>>,
+    /// Sequence numbers: IOTLB entries (to retire the oldest) and misses.
+    seq: u64,
+    /// A miss was queued: readers of the device file are to be woken.
+    msgs_ready: bool,
     /// The worker, from `VHOST_SET_OWNER` on.
     worker: Option<Task<VhostNet>>,
     scratch: Option<Scratch>,
@@ -172,6 +196,9 @@ impl Dev {
             log_base: 0,
             log_ctx: None,
             vqs: Default::default(),
+            iotlb: None,
+            seq: 0,
+            msgs_ready: false,
             worker: None,
             scratch: None,
         }
@@ -223,18 +250,20 @@ impl Dev {
         let used = access::used_size(vq.num.into(), self.has(abi::VIRTIO_RING_F_EVENT_IDX));
         self.mem_set
             && regions_access_ok(&self.mem, log_base, self.has(abi::VHOST_F_LOG_ALL))
-            && log_used_access_ok(log_base, &vq.addr, used)
+            && (self.iotlb.is_some() || log_used_access_ok(log_base, &vq.addr, used))
     }
 
     /// `vhost_vq_access_ok`: ring `q` may start (logging at `log_base`).
     fn vq_access_ok(&self, q: usize, log_base: u64) -> bool {
         let vq = &self.vqs[q];
+        // With the IOTLB, ring addresses are IOVAs: checked when translated.
         self.vq_log_access_ok(q, log_base)
-            && rings_access_ok(
-                &vq.addr,
-                vq.num.into(),
-                self.has(abi::VIRTIO_RING_F_EVENT_IDX),
-            )
+            && (self.iotlb.is_some()
+                || rings_access_ok(
+                    &vq.addr,
+                    vq.num.into(),
+                    self.has(abi::VIRTIO_RING_F_EVENT_IDX),
+                ))
     }
 
     /// Stops all polls and takes the worker out, to be stopped without the
@@ -246,27 +275,158 @@ impl Dev {
         self.worker.take()
     }
 
+    /// The IOTLB, if `ACCESS_PLATFORM` set one up.
+    fn tlb(&self) -> Option<Iotlb<'_>> {
+        self.iotlb.as_deref().map(Iotlb::new)
+    }
+
+    /// How ring addresses reach memory, with the IOTLB if there is one.
+    fn ring_mem(&self) -> Option<RingMem<'_>> {
+        Some(match self.tlb() {
+            None => RingMem::User,
+            Some(t) => RingMem::Tlb(t, MemTable::new(&self.mem).ok()?),
+        })
+    }
+
+    /// With the IOTLB, checks ring `q`'s three areas are mapped for their
+    /// accesses before a run (upstream `vq_meta_prefetch`), so the run's
+    /// ring accesses cannot miss. `Err((why, iova, access))`.
+    fn ring_prefetch(&self, q: usize) -> Result<(), (CoreError, u64, u8)> {
+        let vq = &self.vqs[q];
+        let Some(mem) = self.ring_mem() else {
+            return Err((CoreError::BadRegion, 0, 0));
+        };
+        let num = u32::from(vq.num);
+        let ev = self.has(abi::VIRTIO_RING_F_EVENT_IDX);
+        let chk = |iova: u64, len: u64, acc: u8| {
+            mem.check(iova, len, acc).map_err(|(e, at)| (e, at, acc))
+        };
+        chk(vq.addr.desc, access::desc_size(num), ACCESS_RO)?;
+        chk(vq.addr.avail, access::avail_size(num, ev), ACCESS_RO)?;
+        chk(vq.addr.used, access::used_size(num, ev), ACCESS_WO)
+    }
+
+    /// Ring `q` waits for a translation of `iova`: queue a
+    /// `VHOST_IOTLB_MISS` for userspace, one per ring at a time (as upstream);
+    /// `msgs_ready` tells the caller to wake readers. Counted per ring.
+    fn record_miss(&mut self, q: usize, iova: u64, perm: u8, stats: &Stats) {
+        if self.vqs[q].miss.is_some() {
+            return;
+        }
+        stats.add(q, Counter::IotlbMisses, 1);
+        let v2 = self.acked_backend_features & (1 << abi::VHOST_BACKEND_F_IOTLB_MSG_V2) != 0;
+        self.seq += 1;
+        self.vqs[q].miss = Some(Miss {
+            iova,
+            perm,
+            format: if v2 {
+                abi::VHOST_IOTLB_MSG_V2
+            } else {
+                abi::VHOST_IOTLB_MSG
+            },
+            seq: self.seq,
+            read: false,
+        });
+        self.msgs_ready = true;
+    }
+
+    /// The oldest miss userspace has not read, with its ring.
+    fn next_miss(&self) -> Option<(usize, Miss)> {
+        self.vqs
+            .iter()
+            .enumerate()
+            .filter_map(|(q, vq)| vq.miss.filter(|m| !m.read).map(|m| (q, m)))
+            .min_by_key(|(_, m)| m.seq)
+    }
+
+    /// Applies an IOTLB message (upstream `vhost_process_iotlb_msg`); every
+    /// refusal is one errno upstream (`EFAULT`). Returns the rings whose
+    /// miss the update covers (bit per ring), to run again.
+    fn iotlb_msg(&mut self, m: &IotlbMsg) -> core::result::Result<u32, ()> {
+        let tlb = self.iotlb.as_mut().ok_or(())?;
+        match m.kind {
+            abi::VHOST_IOTLB_UPDATE => {
+                let mut e = iotlb::update_entry(m.iova, m.size, m.uaddr, m.perm).map_err(|_| ())?;
+                // `umem_access_ok`: what the device may touch is user memory.
+                if e.perm != 0 && !user::access_ok(m.uaddr, m.size) {
+                    return Err(());
+                }
+                if tlb.len() >= iotlb::MAX_IOTLB_ENTRIES {
+                    if let Some(i) = iotlb::oldest(tlb) {
+                        let _ = tlb.remove(i);
+                    }
+                }
+                tlb.reserve(1, GFP_KERNEL).map_err(|_| ())?;
+                self.seq += 1;
+                e.seq = self.seq;
+                let at = iotlb::insert_index(tlb, e.start);
+                tlb.insert_within_capacity(at, e).map_err(|_| ())?;
+                let mut wake = 0;
+                for (q, vq) in self.vqs.iter_mut().enumerate() {
+                    if let Some(miss) = vq.miss {
+                        if e.start <= miss.iova && miss.iova <= e.last {
+                            vq.miss = None;
+                            wake |= 1 << q;
+                        }
+                    }
+                }
+                Ok(wake)
+            }
+            abi::VHOST_IOTLB_INVALIDATE => {
+                if m.size == 0 {
+                    return Err(());
+                }
+                // As upstream, a wrapping range removes nothing.
+                let last = m.iova.wrapping_add(m.size - 1);
+                tlb.retain(|e| !iotlb::overlaps(e, m.iova, last));
+                Ok(0)
+            }
+            _ => Err(()),
+        }
+    }
+
     /// Runs ring `q` once; returns whether work is left (weight exhausted).
     fn process(&mut self, q: usize, stats: &Stats) -> bool {
+        {
+            let vq = &self.vqs[q];
+            if vq.broken || vq.num == 0 || vq.backend.is_none() || self.scratch.is_none() {
+                return false;
+            }
+        }
+        match self.ring_prefetch(q) {
+            Ok(()) => {}
+            Err((CoreError::IotlbMiss, iova, acc)) => {
+                self.record_miss(q, iova, acc, stats);
+                self.vqs[q].blocked_at = None;
+                return false;
+            }
+            Err((e, _, _)) => {
+                stats.add(q, Counter::Errors, 1);
+                self.vqs[q].broken_by(q, Broken::Chain(e));
+                return false;
+            }
+        };
         let features = self.acked_features;
         let log_base = self.log_base;
         let Ok(mem) = MemTable::new(&self.mem) else {
             return false;
         };
+        let tlb = self.iotlb.as_deref().map(Iotlb::new);
+        let rmem = match tlb {
+            None => RingMem::User,
+            Some(t) => RingMem::Tlb(t, mem),
+        };
         let Some(scratch) = self.scratch.as_mut() else {
             return false;
         };
         let vq = &mut self.vqs[q];
-        if vq.broken || vq.num == 0 {
-            return false;
-        }
         let Some(backend) = vq.backend.as_ref() else {
             return false;
         };
         let Ok(size) = QueueSize::new(vq.num.into()) else {
             return false;
         };
-        let g = Guest { mem };
+        let g = Guest::new(mem, tlb);
         let log = (features & (1 << abi::VHOST_F_LOG_ALL) != 0).then(|| Log {
             base: log_base,
             gpa_end: ring::gpa_end(&g.mem),
@@ -277,6 +437,7 @@ impl Dev {
             desc: vq.addr.desc,
             avail: vq.addr.avail,
             used: vq.addr.used,
+            mem: rmem,
             log_used: vq.addr.log_used.then_some(vq.addr.log_guest),
             last_avail_idx: &mut vq.last_avail_idx,
             last_used_idx: &mut vq.last_used_idx,
@@ -294,6 +455,7 @@ impl Dev {
             datapath::handle_rx(&mut rs, &g, backend.file(), hs, scratch, &mut c)
         };
         let rs_seen = rs.avail_seen.get();
+        let missed = g.miss.get();
         stats.add(q, Counter::Packets, c.packets);
         stats.add(q, Counter::Bytes, c.bytes);
         stats.add(q, Counter::Dropped, c.dropped);
@@ -303,7 +465,7 @@ impl Dev {
                 stats.add(q, Counter::Calls, 1);
             }
         }
-        match r {
+        let again = match r {
             Ok(Outcome::More) => true,
             Ok(Outcome::Idle) => false,
             Ok(Outcome::Blocked) => {
@@ -315,7 +477,11 @@ impl Dev {
                 vq.broken_by(q, why);
                 false
             }
+        };
+        if let Some((iova, acc)) = missed {
+            self.record_miss(q, iova, acc, stats);
         }
+        again
     }
 }
 
@@ -334,8 +500,11 @@ impl Dev {
         if q == TX && vq.blocked_at.is_some() {
             return false;
         }
-        // A fault here is left to the next run, which reports it.
-        let Ok(idx) = ring::get_u16(vq.addr.avail, avail_off::IDX) else {
+        // A fault or a miss here is left to the next run, which reports it.
+        let Some(mem) = self.ring_mem() else {
+            return false;
+        };
+        let Ok(idx) = ring::get_u16(&mem, vq.addr.avail, avail_off::IDX) else {
             return false;
         };
         if idx == vq.last_avail_idx || vq.blocked_at == Some(idx) {
@@ -446,6 +615,12 @@ impl VhostNet {
         if f & (1 << abi::VHOST_F_LOG_ALL) != 0 && !dev.memory_access_ok(None, dev.log_base, true) {
             return Err(EFAULT);
         }
+        // A fresh, empty IOTLB each time ACCESS_PLATFORM is acked
+        // (upstream `vhost_init_device_iotlb`); it stays if a later call
+        // drops the bit, as upstream.
+        if f & (1 << abi::VIRTIO_F_ACCESS_PLATFORM) != 0 {
+            dev.iotlb = Some(KVec::new());
+        }
         dev.acked_features = f;
         Ok(())
     }
@@ -501,17 +676,40 @@ impl VhostNet {
         if !dev.vq_access_ok(q, dev.log_base) {
             return Err(EFAULT);
         }
-        let vq = &mut dev.vqs[q];
         if fd == -1 {
-            vq.backend = None;
+            dev.vqs[q].backend = None;
             return Ok(());
         }
         let sock = BackendSocket::get(fd)?;
         // The used ring must be writable and its index readable: the ring
-        // continues from where the guest's used index is.
-        ring::put_u16(vq.addr.used, used_off::FLAGS, 0)?;
-        let used_idx = ring::get_u16(vq.addr.used, used_off::IDX)?;
+        // continues from where the guest's used index is. With the IOTLB
+        // both must be mapped now: a miss is queued and the ioctl fails, as
+        // upstream `vhost_vq_init_access` (flags written, then idx read;
+        // upstream translates both for reading, `__vhost_get_user_slow`,
+        // so the miss it reports says RO, and so does this one).
+        let used_iova = dev.vqs[q].addr.used;
+        let used = |dev: &mut Dev, off: u64, acc: u8| -> Result<u64> {
+            let iova = used_iova.checked_add(off).ok_or(EFAULT)?;
+            let Some(t) = dev.tlb() else {
+                return Ok(iova);
+            };
+            match t.translate_contiguous(iova, 2, acc) {
+                Ok(h) => Ok(h),
+                Err((CoreError::IotlbMiss, at)) => {
+                    dev.record_miss(q, at, acc, &self.kicker.stats);
+                    dev.msgs_ready = false;
+                    self.msg_wait.notify_all();
+                    Err(EFAULT)
+                }
+                Err(_) => Err(EFAULT),
+            }
+        };
+        let flags = used(dev, used_off::FLAGS, ACCESS_RO)?;
+        ring::put_u16(&RingMem::User, flags, 0, 0)?;
+        let idx = used(dev, used_off::IDX, ACCESS_RO)?;
+        let used_idx = ring::get_u16(&RingMem::User, idx, 0)?;
         let mask = if q == TX { EPOLLOUT } else { EPOLLIN };
+        let vq = &mut dev.vqs[q];
         vq.last_used_idx = used_idx;
         vq.notifier.reset();
         vq.broken = false;
@@ -578,6 +776,7 @@ impl VhostNet {
         let q = abi::vring_index(index).map_err(err)?;
         let log_base = dev.log_base;
         let event_idx = dev.has(abi::VIRTIO_RING_F_EVENT_IDX);
+        let iotlb = dev.iotlb.is_some();
         let vq = &mut dev.vqs[q];
         match cmd {
             abi::VHOST_SET_VRING_NUM => {
@@ -593,7 +792,7 @@ impl VhostNet {
                 let a = VringAddr::from_bytes(&user::read_bytes(arg)?).map_err(err)?;
                 // A running ring's new addresses are checked now (a stopped
                 // one's when it starts), as upstream.
-                if vq.backend.is_some() {
+                if vq.backend.is_some() && !iotlb {
                     let num = u32::from(vq.num);
                     if !rings_access_ok(&a, num, event_idx)
                         || !log_used_access_ok(log_base, &a, access::used_size(num, event_idx))
@@ -677,6 +876,10 @@ impl Work for VhostNet {
             }
             if again == 0 {
                 again = dev.busy_poll(&this.kicker);
+            }
+            if dev.msgs_ready {
+                dev.msgs_ready = false;
+                this.msg_wait.notify_all();
             }
         }
         // Exhausted weights go round again after the other ring (fairness),
@@ -800,35 +1003,66 @@ impl FileOps for VhostNet {
     /// The IOTLB message channel. Without `VIRTIO_F_ACCESS_PLATFORM` there is
     /// no IOTLB and nothing is ever queued, so, as upstream: a short buffer
     /// reads 0, a non-blocking read is `EAGAIN`, a blocking one `EBADFD`.
-    fn read(
-        _this: ArcBorrow<'_, Self>,
-        nonblock: bool,
-        iov: &mut IovIterDest<'_>,
-    ) -> Result<usize> {
+    /// The IOTLB message channel (upstream `vhost_chr_read_iter`): the
+    /// oldest unread `VHOST_IOTLB_MISS`. A short buffer reads 0; with none
+    /// queued, `O_NONBLOCK` is `EAGAIN`, a signal `ERESTARTSYS`, and without
+    /// an IOTLB (no `ACCESS_PLATFORM`) a blocking read is `EBADFD`.
+    fn read(this: ArcBorrow<'_, Self>, nonblock: bool, iov: &mut IovIterDest<'_>) -> Result<usize> {
         if iov.len() < abi::VHOST_MSG_SIZE {
             return Ok(0);
         }
-        if nonblock {
-            return Err(EAGAIN);
+        let mut dev = this.lock();
+        loop {
+            if let Some((q, m)) = dev.next_miss() {
+                let b = abi::encode_miss(m.format, m.iova, m.perm);
+                let n = iov.copy_to_iter(&b);
+                // Read whole, it waits for its UPDATE; a short copy loses
+                // it, as upstream frees the message.
+                let slot = &mut dev.vqs[q].miss;
+                if n == b.len() {
+                    *slot = Some(Miss { read: true, ..m });
+                } else {
+                    *slot = None;
+                }
+                return Ok(n);
+            }
+            if nonblock {
+                return Err(EAGAIN);
+            }
+            if kernel::current!().signal_pending() {
+                return Err(ERESTARTSYS);
+            }
+            if dev.iotlb.is_none() {
+                return Err(EBADFD);
+            }
+            if this.msg_wait.wait_interruptible(&mut dev) {
+                return Err(ERESTARTSYS);
+            }
         }
-        if kernel::current!().signal_pending() {
-            return Err(ERESTARTSYS);
-        }
-        Err(EBADFD)
     }
 
-    /// IOTLB updates and invalidations: malformed ones are `EINVAL`; well-formed
-    /// ones are `EFAULT` while there is no IOTLB (upstream without ACCESS_PLATFORM).
-    fn write(_this: ArcBorrow<'_, Self>, iov: &mut IovIterSource<'_>) -> Result<usize> {
+    /// IOTLB updates and invalidations (upstream `vhost_chr_write_iter`):
+    /// malformed messages are `EINVAL`; any message the IOTLB cannot take
+    /// (none set up, a range outside user space, another type) is `EFAULT`.
+    /// An update that covers a ring's miss runs that ring again.
+    fn write(this: ArcBorrow<'_, Self>, iov: &mut IovIterSource<'_>) -> Result<usize> {
         let mut buf = [0u8; abi::IOTLB_WRITE_MIN];
         let n = iov.copy_from_iter(&mut buf);
-        abi::IotlbMsg::decode(&buf[..n]).map_err(err)?;
-        Err(EFAULT)
+        let m = IotlbMsg::decode(&buf[..n]).map_err(err)?;
+        let wake = this.lock().iotlb_msg(&m).map_err(|()| EFAULT)?;
+        if wake != 0 {
+            this.kicker.pending.fetch_or(wake, Ordering::AcqRel);
+            this.kicker.task.wake();
+        }
+        Ok(abi::VHOST_MSG_SIZE)
     }
 
     fn poll(this: ArcBorrow<'_, Self>, file: &File, table: PollTable<'_>) -> u32 {
         table.register_wait(file, &this.msg_wait);
-        // No IOTLB miss is ever queued (see `read`).
-        0
+        if this.lock().next_miss().is_some() {
+            EPOLLIN | EPOLLRDNORM
+        } else {
+            0
+        }
     }
 }

@@ -7,23 +7,100 @@
 //! from the memory table (`vzc_core::MemTable`) or from the ring addresses
 //! userspace set. Whatever the guest wrote is parsed by the core first.
 
+use core::cell::Cell;
 use kernel::prelude::*;
 
 use crate::glue::user;
 use crate::vzc_core::{
-    self as core_, dirty, split, DescTable, Descriptor, Error as RingError, GuestMemory, MemTable,
-    QueueSize, DESC_SIZE,
+    self as core_, dirty,
+    iotlb::{Iotlb, IotlbTranslate, ACCESS_RO, ACCESS_WO},
+    split, DescTable, Descriptor, Error as RingError, GuestMemory, HostRange, MemTable, QueueSize,
+    Translate, DESC_SIZE,
 };
 
-/// Guest memory as the owner's user memory, through the memory table.
+/// Guest memory as the owner's user memory: through the memory table, or,
+/// with `VIRTIO_F_ACCESS_PLATFORM`, through the IOTLB (descriptor addresses
+/// are then IOVAs; the memory table still maps host addresses back to guest
+/// ones for the dirty log).
 pub(super) struct Guest<'a> {
     pub(super) mem: MemTable<'a>,
+    pub(super) tlb: Option<Iotlb<'a>>,
+    /// The first IOTLB miss of this run, `(iova, access)`: the ring waits
+    /// for userspace to map it.
+    pub(super) miss: Cell<Option<(u64, u8)>>,
+}
+
+/// A translation in progress, through the memory table or the IOTLB.
+pub(super) enum Xlate<'g> {
+    Mem(Translate<'g>),
+    Tlb(IotlbTranslate<'g>, &'g Cell<Option<(u64, u8)>>, u8),
+}
+
+impl Iterator for Xlate<'_> {
+    type Item = Result<HostRange, RingError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Xlate::Mem(t) => t.next(),
+            Xlate::Tlb(t, miss, access) => {
+                let r = t.next();
+                if let (Some(Err(RingError::IotlbMiss)), Some(iova)) = (&r, t.miss()) {
+                    if miss.get().is_none() {
+                        miss.set(Some((iova, *access)));
+                    }
+                }
+                r
+            }
+        }
+    }
+}
+
+impl<'a> Guest<'a> {
+    /// Guest memory without an IOTLB.
+    pub(super) fn new(mem: MemTable<'a>, tlb: Option<Iotlb<'a>>) -> Self {
+        Self {
+            mem,
+            tlb,
+            miss: Cell::new(None),
+        }
+    }
+
+    /// Host ranges of `[addr, addr + len)`, for device writes if `write`.
+    pub(super) fn xlate(&self, addr: u64, len: u64, write: bool) -> Xlate<'_> {
+        match &self.tlb {
+            None => Xlate::Mem(self.mem.translate_iter(addr, len)),
+            Some(t) => {
+                let access = if write { ACCESS_WO } else { ACCESS_RO };
+                Xlate::Tlb(t.translate_iter(addr, len, access), &self.miss, access)
+            }
+        }
+    }
+
+    /// Logs a device write of `len` bytes at `addr` (a GPA, or an IOVA
+    /// with the IOTLB: then by host address, as upstream `log_write_hva`).
+    pub(super) fn log_write(&self, log: &Log, addr: u64, len: u64) -> Result {
+        if self.tlb.is_none() {
+            return log.write(addr, len);
+        }
+        for piece in self.xlate(addr, len, true) {
+            let p = piece.map_err(|_| EFAULT)?;
+            self.log_hva(log, p.addr(), p.len())?;
+        }
+        Ok(())
+    }
+
+    /// Logs host range `[hva, hva + len)` at the guest addresses it backs.
+    pub(super) fn log_hva(&self, log: &Log, hva: u64, len: u64) -> Result {
+        self.mem
+            .for_each_gpa(hva, len, |gpa, n| log.write(gpa, n))
+            .map_err(|e| e.unwrap_or(EFAULT))
+    }
 }
 
 impl GuestMemory for Guest<'_> {
     fn read_obj(&self, gpa: u64, buf: &mut [u8]) -> Result<(), RingError> {
         let mut done = 0usize;
-        for piece in self.mem.translate_iter(gpa, buf.len() as u64) {
+        for piece in self.xlate(gpa, buf.len() as u64, false) {
             let piece = piece?;
             let n = piece.len() as usize;
             let addr = usize::try_from(piece.addr()).map_err(|_| RingError::Fault)?;
@@ -34,18 +111,98 @@ impl GuestMemory for Guest<'_> {
         Ok(())
     }
 
-    fn check_range(&self, gpa: u64, len: u64) -> Result<(), RingError> {
-        self.mem.check_range(gpa, len)
+    fn check_range(&self, gpa: u64, len: u64, write: bool) -> Result<(), RingError> {
+        for piece in self.xlate(gpa, len, write) {
+            piece?;
+        }
+        Ok(())
     }
 }
 
-/// The descriptor table at a userspace address.
-pub(super) struct UserDescTable {
-    pub(super) addr: u64,
-    pub(super) size: QueueSize,
+/// How ring addresses reach memory: they are the VMM's addresses, or, with
+/// the IOTLB, IOVAs translated per access (a ring may be split across host
+/// memory: behind a vIOMMU its pages need not be adjacent). The memory table
+/// maps the host pages back to guest ones for the dirty log.
+#[derive(Clone, Copy)]
+pub(super) enum RingMem<'a> {
+    User,
+    Tlb(Iotlb<'a>, MemTable<'a>),
 }
 
-impl DescTable for UserDescTable {
+impl RingMem<'_> {
+    /// Checks that `len` bytes at `addr` can be accessed (`ACCESS_*`); with
+    /// the IOTLB `Err((why, iova))` says what to ask userspace for
+    /// (upstream `vq_meta_prefetch`). Nothing to check for user addresses:
+    /// every access is fault-checked.
+    pub(super) fn check(&self, addr: u64, len: u64, access: u8) -> Result<(), (RingError, u64)> {
+        match self {
+            RingMem::User => Ok(()),
+            RingMem::Tlb(t, _) => t.check(addr, len.max(1), access),
+        }
+    }
+
+    /// Fills `buf` from ring address `addr`.
+    pub(super) fn read(&self, addr: u64, buf: &mut [u8]) -> Result {
+        match self {
+            RingMem::User => user::read_into(uaddr(addr, 0)?, buf),
+            RingMem::Tlb(t, _) => {
+                let mut done = 0usize;
+                for p in t.translate_iter(addr, buf.len() as u64, ACCESS_RO) {
+                    let p = p.map_err(|_| EFAULT)?;
+                    let n = p.len() as usize;
+                    let dst = buf.get_mut(done..done + n).ok_or(EFAULT)?;
+                    user::read_into(uaddr(p.addr(), 0)?, dst)?;
+                    done += n;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Writes `data` at ring address `addr`.
+    pub(super) fn write(&self, addr: u64, data: &[u8]) -> Result {
+        match self {
+            RingMem::User => user::write_bytes(uaddr(addr, 0)?, data),
+            RingMem::Tlb(t, _) => {
+                let mut done = 0usize;
+                for p in t.translate_iter(addr, data.len() as u64, ACCESS_WO) {
+                    let p = p.map_err(|_| EFAULT)?;
+                    let n = p.len() as usize;
+                    let src = data.get(done..done + n).ok_or(EFAULT)?;
+                    user::write_bytes(uaddr(p.addr(), 0)?, src)?;
+                    done += n;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Logs a write of `len` bytes at ring address `addr`, whose guest
+    /// address is `gpa` without the IOTLB (`log_guest_addr`); with it, the
+    /// host pages are mapped back (upstream `log_used` + `log_write_hva`).
+    pub(super) fn log_write(&self, log: &Log, addr: u64, gpa: u64, len: u64) -> Result {
+        match self {
+            RingMem::User => log.write(gpa, len),
+            RingMem::Tlb(t, mem) => {
+                for p in t.translate_iter(addr, len, ACCESS_WO) {
+                    let p = p.map_err(|_| EFAULT)?;
+                    mem.for_each_gpa(p.addr(), p.len(), |g, n| log.write(g, n))
+                        .map_err(|e| e.unwrap_or(EFAULT))?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The descriptor table at a ring address.
+pub(super) struct UserDescTable<'a> {
+    pub(super) addr: u64,
+    pub(super) size: QueueSize,
+    pub(super) mem: RingMem<'a>,
+}
+
+impl DescTable for UserDescTable<'_> {
     fn size(&self) -> QueueSize {
         self.size
     }
@@ -54,9 +211,9 @@ impl DescTable for UserDescTable {
         let at = self
             .addr
             .checked_add(DESC_SIZE as u64 * u64::from(index))
-            .and_then(|a| usize::try_from(a).ok())
             .ok_or(RingError::Fault)?;
-        let b = user::read_bytes::<DESC_SIZE>(at).map_err(|_| RingError::Fault)?;
+        let mut b = [0u8; DESC_SIZE];
+        self.mem.read(at, &mut b).map_err(|_| RingError::Fault)?;
         Ok(Descriptor::from_le_bytes(b))
     }
 }
@@ -67,21 +224,21 @@ fn uaddr(base: u64, off: u64) -> Result<usize> {
         .ok_or(EFAULT)
 }
 
-/// Reads a little-endian `u16` at `base + off`.
-pub(super) fn get_u16(base: u64, off: u64) -> Result<u16> {
-    Ok(u16::from_le_bytes(user::read_bytes::<2>(uaddr(
-        base, off,
-    )?)?))
+/// Reads a little-endian `u16` at ring address `base + off`.
+pub(super) fn get_u16(m: &RingMem<'_>, base: u64, off: u64) -> Result<u16> {
+    let mut b = [0u8; 2];
+    m.read(base.checked_add(off).ok_or(EFAULT)?, &mut b)?;
+    Ok(u16::from_le_bytes(b))
 }
 
-/// Writes a little-endian `u16` at `base + off`.
-pub(super) fn put_u16(base: u64, off: u64, v: u16) -> Result {
-    user::write_bytes(uaddr(base, off)?, &v.to_le_bytes())
+/// Writes a little-endian `u16` at ring address `base + off`.
+pub(super) fn put_u16(m: &RingMem<'_>, base: u64, off: u64, v: u16) -> Result {
+    put(m, base, off, &v.to_le_bytes())
 }
 
-/// Writes `data` at `base + off`.
-pub(super) fn put(base: u64, off: u64, data: &[u8]) -> Result {
-    user::write_bytes(uaddr(base, off)?, data)
+/// Writes `data` at ring address `base + off`.
+pub(super) fn put(m: &RingMem<'_>, base: u64, off: u64, data: &[u8]) -> Result {
+    m.write(base.checked_add(off).ok_or(EFAULT)?, data)
 }
 
 /// Where the dirty log goes, when `VHOST_F_LOG_ALL` is on.

@@ -14,6 +14,8 @@ use kernel::{
 pub(crate) const EPOLLIN: u32 = 0x1;
 /// `EPOLLOUT`.
 pub(crate) const EPOLLOUT: u32 = 0x4;
+/// `EPOLLRDNORM`.
+pub(crate) const EPOLLRDNORM: u32 = 0x40;
 
 /// Told when a polled file becomes ready. Runs in atomic context (under the
 /// file's waitqueue lock): it may only flip atomics and wake a task.

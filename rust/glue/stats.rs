@@ -26,10 +26,12 @@ pub(crate) enum Counter {
     BusyPolls = 6,
     /// Busy-poll loops that found work for this ring before a wake-up.
     BusyPollHits = 7,
+    /// IOTLB misses queued for userspace (`VIRTIO_F_ACCESS_PLATFORM`).
+    IotlbMisses = 8,
 }
 
 /// Counters per ring.
-const PER_RING: usize = 8;
+const PER_RING: usize = 9;
 /// Total counters; must equal `VZC_NSTATS` in `vzc_shim.h`.
 const NSTATS: usize = 2 * PER_RING;
 

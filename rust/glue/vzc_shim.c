@@ -91,9 +91,9 @@ bool vzc_access_ok(unsigned long addr, unsigned long size)
 /* Names in the order of rust/glue/stats.rs `Counter`. */
 static const char *const vzc_stat_names[VZC_NSTATS] = {
 	"rx_packets", "rx_bytes", "rx_kicks", "rx_calls", "rx_dropped", "rx_errors",
-	"rx_busy_polls", "rx_busy_poll_hits",
+	"rx_busy_polls", "rx_busy_poll_hits", "rx_iotlb_misses",
 	"tx_packets", "tx_bytes", "tx_kicks", "tx_calls", "tx_dropped", "tx_errors",
-	"tx_busy_polls", "tx_busy_poll_hits",
+	"tx_busy_polls", "tx_busy_poll_hits", "tx_iotlb_misses",
 };
 
 struct vzc_stats {

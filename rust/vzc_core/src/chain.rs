@@ -31,8 +31,9 @@ pub trait GuestMemory {
     /// Fills `buf` from guest physical address `gpa`. The range may span
     /// several memory regions.
     fn read_obj(&self, gpa: u64, buf: &mut [u8]) -> Result<(), Error>;
-    /// Checks that `[gpa, gpa + len)` is entirely mapped.
-    fn check_range(&self, gpa: u64, len: u64) -> Result<(), Error>;
+    /// Checks that `[gpa, gpa + len)` is entirely mapped, for device
+    /// writes if `write` (with an IOTLB, mappings carry permissions).
+    fn check_range(&self, gpa: u64, len: u64, write: bool) -> Result<(), Error>;
 }
 
 /// One guest buffer of a chain, validated by the walker.
@@ -251,7 +252,8 @@ impl<'a, T: DescTable + ?Sized, M: GuestMemory + ?Sized> DescChain<'a, T, M> {
                 return Err(Error::IndirectTooBig);
             }
             // Upstream translates the whole table before reading it.
-            self.mem.check_range(desc.addr, u64::from(desc.len))?;
+            self.mem
+                .check_range(desc.addr, u64::from(desc.len), false)?;
             self.next = None;
             self.indirect = Some(Indirect {
                 base: desc.addr,
@@ -276,8 +278,9 @@ impl<'a, T: DescTable + ?Sized, M: GuestMemory + ?Sized> DescChain<'a, T, M> {
         }
         // Translate first, as upstream does, so an unmapped buffer is
         // reported as such (EFAULT) even if it is also misordered.
-        self.mem.check_range(desc.addr, u64::from(desc.len))?;
         let writable = desc.is_write();
+        self.mem
+            .check_range(desc.addr, u64::from(desc.len), writable)?;
         if writable {
             self.wrote = true;
         } else if self.wrote {

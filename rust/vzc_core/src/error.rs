@@ -9,6 +9,10 @@ const EFAULT: i32 = 14;
 const ENOBUFS: i32 = 105;
 /// `E2BIG`: a count exceeds a hard limit (indirect table, region table).
 const E2BIG: i32 = 7;
+/// `EAGAIN`: an IOTLB miss (upstream `translate_desc`).
+const EAGAIN: i32 = 11;
+/// `EPERM`: an IOTLB mapping without the needed permission.
+const EPERM: i32 = 1;
 
 /// Why a guest- or userspace-supplied value was rejected.
 ///
@@ -61,6 +65,11 @@ pub enum Error {
     ///
     /// [`GuestMemory`]: super::GuestMemory
     Fault,
+    /// An IOVA no IOTLB mapping covers (`VIRTIO_F_ACCESS_PLATFORM`): not an
+    /// error of the guest, userspace is asked for the mapping.
+    IotlbMiss,
+    /// An IOTLB mapping lacks the permission the access needs.
+    IotlbPerm,
 }
 
 impl Error {
@@ -76,6 +85,8 @@ impl Error {
                 EFAULT
             }
             Error::TooManySegments => ENOBUFS,
+            Error::IotlbMiss => EAGAIN,
+            Error::IotlbPerm => EPERM,
             Error::IndirectTooBig | Error::TooManyRegions => E2BIG,
             Error::BadQueueSize
             | Error::IndexOutOfRange

@@ -24,6 +24,7 @@
 mod chain;
 pub mod dirty;
 mod error;
+pub mod iotlb;
 mod mem;
 pub mod net;
 mod ring;

@@ -72,6 +72,11 @@ pub struct HostRange {
 }
 
 impl HostRange {
+    /// A range produced by a translation of this crate.
+    pub(super) fn new(addr: u64, len: u64) -> Self {
+        Self { addr, len }
+    }
+
     /// Host (userspace) start address.
     pub fn addr(&self) -> u64 {
         self.addr
@@ -183,6 +188,42 @@ impl<'a> MemTable<'a> {
         Ok(first)
     }
 
+    /// Calls `f(gpa, len)` for every guest range whose host memory overlaps
+    /// `[hva, hva + len)` (upstream `log_write_hva`: with an IOTLB the
+    /// device knows host addresses, the dirty log wants guest ones; several
+    /// guest ranges may alias one host range). Fails with
+    /// `AddressNotMapped` if some host byte belongs to no region.
+    pub fn for_each_gpa<E>(
+        &self,
+        mut hva: u64,
+        mut len: u64,
+        mut f: impl FnMut(u64, u64) -> Result<(), E>,
+    ) -> Result<(), Result<E, Error>> {
+        while len > 0 {
+            let last = hva.checked_add(len - 1).ok_or(Err(Error::LengthOverflow))?;
+            // How far every region seen covers from `hva`: advance by the
+            // shortest, so no byte is skipped (as upstream's `min`).
+            let mut step: Option<u64> = None;
+            for r in self.regions {
+                let r_last = r.userspace_addr + (r.size - 1);
+                if r.userspace_addr > last || r_last < hva {
+                    continue;
+                }
+                if r.userspace_addr > hva {
+                    continue;
+                }
+                let end = r_last.min(last);
+                let n = end - hva + 1;
+                f(r.guest_phys_addr + (hva - r.userspace_addr), n).map_err(Ok)?;
+                step = Some(step.map_or(n, |s| s.min(n)));
+            }
+            let n = step.ok_or(Err(Error::AddressNotMapped))?;
+            len -= n;
+            hva = hva.wrapping_add(n);
+        }
+        Ok(())
+    }
+
     /// Checks that every byte of `[gpa, gpa + len)` is mapped.
     ///
     /// Used to validate guest buffers up front, so later translation of the
@@ -247,6 +288,34 @@ impl Iterator for Translate<'_> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn host_ranges_map_back_to_guest_ranges() {
+        let regions = [
+            MemRegion {
+                guest_phys_addr: 0x10_0000,
+                size: 0x1000,
+                userspace_addr: 0x7000_0000,
+            },
+            MemRegion {
+                guest_phys_addr: 0x20_0000,
+                size: 0x1000,
+                userspace_addr: 0x7000_1000,
+            },
+        ];
+        let t = MemTable::new(&regions).unwrap();
+        let mut got = [(0u64, 0u64); 4];
+        let mut n = 0;
+        let r: Result<(), Result<(), Error>> = t.for_each_gpa(0x7000_0ff0, 0x20, |g, l| {
+            got[n] = (g, l);
+            n += 1;
+            Ok(())
+        });
+        assert_eq!(r, Ok(()));
+        assert_eq!(&got[..n], &[(0x10_0ff0, 0x10), (0x20_0000, 0x10)]);
+        let r: Result<(), Result<(), Error>> = t.for_each_gpa(0x7000_1ff0, 0x20, |_, _| Ok(()));
+        assert_eq!(r, Err(Err(Error::AddressNotMapped)));
+    }
     use super::{Error, MemRegion, MemTable, MAX_MEM_REGIONS};
 
     fn reg(gpa: u64, size: u64, ua: u64) -> MemRegion {

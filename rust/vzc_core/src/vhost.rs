@@ -98,26 +98,29 @@ pub const VIRTIO_RING_F_INDIRECT_DESC: u32 = 28;
 pub const VIRTIO_RING_F_EVENT_IDX: u32 = 29;
 /// `VIRTIO_F_VERSION_1`.
 pub const VIRTIO_F_VERSION_1: u32 = 32;
-/// `VIRTIO_F_ACCESS_PLATFORM` (needs the IOTLB; not offered yet).
+/// `VIRTIO_F_ACCESS_PLATFORM`: ring and buffer addresses are IOVAs,
+/// translated through the device IOTLB userspace fills.
 pub const VIRTIO_F_ACCESS_PLATFORM: u32 = 33;
+/// `VHOST_BACKEND_F_IOTLB_MSG_V2`: IOTLB messages in `struct vhost_msg_v2`.
+pub const VHOST_BACKEND_F_IOTLB_MSG_V2: u32 = 1;
 
 const fn bit(b: u32) -> u64 {
     1 << b
 }
 
 /// Features vhost-zc offers. Upstream 7.3 also offers NOTIFY_ON_EMPTY,
-/// ACCESS_PLATFORM, RING_RESET, IN_ORDER and the UDP-tunnel GSO bits;
+/// RING_RESET, IN_ORDER and the UDP-tunnel GSO bits;
 /// Documentation/vhost.rst lists each gap and why.
 pub const VHOST_ZC_FEATURES: u64 = bit(VIRTIO_NET_F_MRG_RXBUF)
     | bit(VHOST_F_LOG_ALL)
     | bit(VIRTIO_F_ANY_LAYOUT)
     | bit(VIRTIO_RING_F_INDIRECT_DESC)
     | bit(VIRTIO_RING_F_EVENT_IDX)
-    | bit(VIRTIO_F_VERSION_1);
+    | bit(VIRTIO_F_VERSION_1)
+    | bit(VIRTIO_F_ACCESS_PLATFORM);
 
-/// Backend features offered: none until the IOTLB message channel
-/// (`VHOST_BACKEND_F_IOTLB_MSG_V2`) carries translations.
-pub const VHOST_ZC_BACKEND_FEATURES: u64 = 0;
+/// Backend features offered, as upstream vhost_net: IOTLB messages V2.
+pub const VHOST_ZC_BACKEND_FEATURES: u64 = bit(VHOST_BACKEND_F_IOTLB_MSG_V2);
 
 /// Number of `u64` words in a feature array the kernel knows (`VIRTIO_FEATURES_U64S`).
 pub const FEATURES_U64S: usize = 2;
@@ -338,8 +341,24 @@ pub fn mem_region(b: &[u8; MEM_REGION_SIZE]) -> super::MemRegion {
 pub const VHOST_IOTLB_MSG: u32 = 1;
 /// `VHOST_IOTLB_MSG_V2`: a `struct vhost_msg_v2` write.
 pub const VHOST_IOTLB_MSG_V2: u32 = 2;
+/// `VHOST_IOTLB_MISS`: the device asks userspace for a translation.
+pub const VHOST_IOTLB_MISS: u8 = 1;
 /// `VHOST_IOTLB_UPDATE`.
 pub const VHOST_IOTLB_UPDATE: u8 = 2;
+/// `VHOST_IOTLB_INVALIDATE`.
+pub const VHOST_IOTLB_INVALIDATE: u8 = 3;
+
+/// The `VHOST_IOTLB_MISS` message the device file reads out: `format`
+/// `VHOST_IOTLB_MSG_V2` if that backend feature is acked, else
+/// `VHOST_IOTLB_MSG`; both lay the `vhost_iotlb_msg` at byte 8.
+pub fn encode_miss(format: u32, iova: u64, perm: u8) -> [u8; VHOST_MSG_SIZE] {
+    let mut b = [0u8; VHOST_MSG_SIZE];
+    b[0..4].copy_from_slice(&format.to_le_bytes());
+    b[8..16].copy_from_slice(&iova.to_le_bytes());
+    b[32] = perm;
+    b[33] = VHOST_IOTLB_MISS;
+    b
+}
 /// Bytes of `struct vhost_msg` / `vhost_msg_v2`; a read shorter than this returns 0.
 pub const VHOST_MSG_SIZE: usize = 72;
 /// Bytes a write must carry to be decoded: type, hole/asid, `struct vhost_iotlb_msg`.
@@ -404,6 +423,18 @@ pub fn fork_from_owner(v: u8) -> Result<bool, i32> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn miss_message_layout() {
+        let b = encode_miss(VHOST_IOTLB_MSG_V2, 0x1234_5000, 2);
+        assert_eq!(&b[0..8], &[2, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(le64(&b, 8), 0x1234_5000);
+        assert_eq!((le64(&b, 16), le64(&b, 24)), (0, 0));
+        assert_eq!((b[32], b[33]), (2, VHOST_IOTLB_MISS));
+        // What the device writes, the decoder (userspace's view) reads back.
+        let m = IotlbMsg::decode(&b).unwrap();
+        assert_eq!((m.format, m.iova, m.perm, m.kind), (2, 0x1234_5000, 2, 1));
+    }
 
     #[test]
     fn access_ranges_match_upstream() {
@@ -500,8 +531,9 @@ mod tests {
             features(VHOST_ZC_FEATURES, VHOST_ZC_FEATURES),
             Ok(VHOST_ZC_FEATURES)
         );
+        // NOTIFY_ON_EMPTY (24) is not offered.
         assert_eq!(
-            features(bit(VIRTIO_F_ACCESS_PLATFORM), VHOST_ZC_FEATURES),
+            features(bit(24) | bit(VIRTIO_F_ACCESS_PLATFORM), VHOST_ZC_FEATURES),
             Err(errno::EOPNOTSUPP)
         );
         let mut h = [0u8; 8];

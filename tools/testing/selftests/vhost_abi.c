@@ -134,7 +134,8 @@ static int rw(ssize_t r)
 
 int main(int argc, char **argv)
 {
-	const uint64_t must = 1ULL << 32 | 1ULL << 29 | 1ULL << 28 | 1ULL << 27 | 1ULL << 26 | 1ULL << 15;
+	const uint64_t must = 1ULL << 33 | 1ULL << 32 | 1ULL << 29 | 1ULL << 28 | 1ULL << 27 | 1ULL << 26 |
+			      1ULL << 15;
 	int fd, fd2, efd, nullfd, st;
 	uint64_t f, bf;
 	struct stat sb;
@@ -161,7 +162,8 @@ int main(int argc, char **argv)
 	check(io(fd, VHOST_RESET_OWNER, NULL), EPERM, "RESET_OWNER without owner is EPERM");
 	check(io(fd, VHOST_GET_FEATURES, &f), 0, "GET_FEATURES");
 	printf("# features 0x%llx\n", (unsigned long long)f);
-	check((f & must) == must, 1, "VERSION_1 MRG_RXBUF INDIRECT EVENT_IDX ANY_LAYOUT LOG_ALL offered");
+	check((f & must) == must, 1,
+	      "ACCESS_PLATFORM VERSION_1 MRG_RXBUF INDIRECT EVENT_IDX ANY_LAYOUT LOG_ALL offered");
 	if (!reference)
 		check(f == must, 1, "vhost_zc offers exactly its documented features");
 	bf = 1ULL << 63;
@@ -171,6 +173,7 @@ int main(int argc, char **argv)
 	check(io(fd, VHOST_GET_FEATURES, (void *)8), EFAULT, "GET_FEATURES to a bad pointer is EFAULT");
 	check(io(fd, VHOST_GET_BACKEND_FEATURES, &bf), 0, "GET_BACKEND_FEATURES");
 	printf("# backend features 0x%llx\n", (unsigned long long)bf);
+	check(bf == 1ULL << VHOST_BACKEND_F_IOTLB_MSG_V2, 1, "backend features: IOTLB_MSG_V2, as vhost_net");
 	bf = 1ULL << 5;
 	check(io(fd, VHOST_SET_BACKEND_FEATURES, &bf), EOPNOTSUPP, "SET_BACKEND_FEATURES unknown bit is EOPNOTSUPP");
 

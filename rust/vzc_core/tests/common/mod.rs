@@ -89,7 +89,7 @@ impl GuestMemory for MockGuest {
         Ok(())
     }
 
-    fn check_range(&self, gpa: u64, len: u64) -> Result<(), Error> {
+    fn check_range(&self, gpa: u64, len: u64, _write: bool) -> Result<(), Error> {
         self.table().check_range(gpa, len)
     }
 }

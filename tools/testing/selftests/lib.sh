@@ -19,3 +19,23 @@ pf_up() {
 	modprobe igb || fail "modprobe igb failed"
 	[ -e "$pf/driver" ] || fail "igb did not bind the PF"
 }
+# pf_carrier: the PF netdev $pfdev has carrier within 15 s (igb brings its
+# link up asynchronously and pings the VFs' mailboxes when it does).
+pf_carrier() {
+	_n=0
+	while [ "$(cat "/sys/class/net/$pfdev/carrier" 2>/dev/null)" != 1 ]; do
+		_n=$((_n + 1))
+		[ $_n -le 30 ] || return 1
+		sleep 0.5
+	done
+}
+# pf_fresh: after pf_up, start from no VFs and no vhost_zc (a test before
+# may have failed half-way); sets $pfdev, without IPv6 chatter (ND/MLD
+# frames would count as strays).
+pf_fresh() {
+	if grep -q '^vhost_zc ' /proc/modules; then rmmod vhost_zc || fail "rmmod of a leftover vhost_zc failed"; fi
+	echo 0 >"$pf/sriov_numvfs" || fail "sriov_numvfs 0 failed"
+	pfdev=$(ls "$pf/net" 2>/dev/null | head -n 1)
+	[ -n "$pfdev" ] || fail "PF has no netdev"
+	echo 1 >"/proc/sys/net/ipv6/conf/$pfdev/disable_ipv6" 2>/dev/null
+}

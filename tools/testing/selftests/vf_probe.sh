@@ -19,15 +19,7 @@ $IP link set "$pfdev" up || fail "ip link set $pfdev up failed"
 # The PF pings VFs through their mailboxes when its link comes up; wait for
 # that to be over so that the probe's counters below are deterministic (the
 # driver copes with the race by retrying: reset_retries).
-wait_carrier() {
-	n=0
-	while [ "$(cat "/sys/class/net/$pfdev/carrier" 2>/dev/null)" != 1 ]; do
-		n=$((n + 1))
-		[ $n -le 30 ] || fail "PF $pfdev has no carrier 15 s after link up"
-		sleep 0.5
-	done
-}
-wait_carrier
+pf_carrier || fail "PF $pfdev has no carrier 15 s after link up"
 
 drv_of() {
 	[ -e "/sys/bus/pci/devices/$1/driver" ] || return 0
@@ -157,7 +149,7 @@ dmesg | grep -q "$vf0: VF reset handshake with the PF failed (PfInReset" ||
 	fail "no logged reason for the failed probe: $(dmesg | grep "$vf0" | tail -n 2)"
 echo "probe with the PF down: failed after $(( $(date +%s) - t0 )) s: $(dmesg | grep "$vf0: VF reset handshake" | tail -n 1 | cut -d] -f2-)"
 $IP link set "$pfdev" up || fail "PF up failed"
-wait_carrier
+pf_carrier || fail "PF $pfdev has no carrier 15 s after link up"
 echo "$vf0" >$DRV/bind || fail "bind after the PF came back failed"
 [ "$(attr "$vf0" mac)" = $MAC0 ] || fail "VF0 mac '$(attr "$vf0" mac)' after the PF came back"
 wait_link "$vf0" || fail "VF0 link down after the PF came back"

@@ -88,11 +88,7 @@ sane() {
 
 [ -x $PKT ] || fail "$PKT missing"
 pf_up
-if grep -q '^vhost_zc ' /proc/modules; then rmmod vhost_zc || fail "rmmod of a leftover vhost_zc failed"; fi
-echo 0 >"$pf/sriov_numvfs" || fail "sriov_numvfs 0 failed"
-pfdev=$(ls "$pf/net" 2>/dev/null | head -n 1)
-[ -n "$pfdev" ] || fail "PF has no netdev"
-echo 1 >"/proc/sys/net/ipv6/conf/$pfdev/disable_ipv6" 2>/dev/null
+pf_fresh
 $IP link set "$pfdev" up || fail "ip link set $pfdev up failed"
 until_ok 15 carrier || fail "PF $pfdev has no carrier"
 pfmac=$(cat "/sys/class/net/$pfdev/address")

@@ -29,22 +29,11 @@ v=$($PKT hash 3 60)
 [ "$v" = 0xd806920e9454fa7b ] || fail "vf_pkt hash 3 60 = $v; vzc_core::vf_frame says 0xd806920e9454fa7b"
 
 pf_up
-# A test before us may have failed half-way: start from no VFs, no module.
-if grep -q '^vhost_zc ' /proc/modules; then rmmod vhost_zc || fail "rmmod of a leftover vhost_zc failed"; fi
-echo 0 >"$pf/sriov_numvfs" || fail "sriov_numvfs 0 failed"
-pfdev=$(ls "$pf/net" 2>/dev/null | head -n 1)
-[ -n "$pfdev" ] || fail "PF has no netdev"
-# No IPv6 chatter (ND/MLD) from the PF to count as stray frames.
-echo 1 >"/proc/sys/net/ipv6/conf/$pfdev/disable_ipv6" 2>/dev/null
+pf_fresh
 # Jumbo frames on the PF before the VFs exist (an MTU change resets igb).
 $IP link set "$pfdev" mtu 9000 || fail "PF MTU 9000 refused"
 $IP link set "$pfdev" up || fail "ip link set $pfdev up failed"
-n=0
-while [ "$(cat "/sys/class/net/$pfdev/carrier" 2>/dev/null)" != 1 ]; do
-	n=$((n + 1))
-	[ $n -le 30 ] || fail "PF $pfdev has no carrier 15 s after link up"
-	sleep 0.5
-done
+pf_carrier || fail "PF $pfdev has no carrier 15 s after link up"
 pfmac=$(cat "/sys/class/net/$pfdev/address")
 
 echo 2 >"$pf/sriov_numvfs" || fail "writing 2 to sriov_numvfs failed"

@@ -11,7 +11,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <glob.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,6 +26,8 @@
 #include <linux/if_tun.h>
 #include <linux/vhost.h>
 #include <net/if.h>
+
+#include "vzc_counters.h"
 
 static int reference, failed, n;
 
@@ -103,28 +104,6 @@ static int tap_open(void)
 	if (t < 0 || ioctl(t, TUNSETIFF, &ifr))
 		return -1;
 	return t;
-}
-
-/* Sum of one counter over /sys/kernel/vhost_zc/devices/<every device>/. */
-static long long zc_counter(const char *name)
-{
-	char pat[128];
-	glob_t g;
-	long long sum = 0, v;
-
-	snprintf(pat, sizeof(pat), "/sys/kernel/vhost_zc/devices/*/%s", name);
-	if (glob(pat, 0, NULL, &g))
-		return -1;
-	for (size_t i = 0; i < g.gl_pathc; i++) {
-		FILE *f = fopen(g.gl_pathv[i], "r");
-
-		if (f && fscanf(f, "%lld", &v) == 1)
-			sum += v;
-		if (f)
-			fclose(f);
-	}
-	globfree(&g);
-	return sum;
 }
 
 static int rw(ssize_t r)

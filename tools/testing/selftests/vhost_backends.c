@@ -24,7 +24,6 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <glob.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -41,6 +40,8 @@
 #include <linux/vhost.h>
 #include <linux/virtio_ring.h>
 #include <net/if.h>
+
+#include "vzc_counters.h"
 #include <netinet/in.h>
 
 #define QSZ 16
@@ -80,25 +81,6 @@ static void check(int ok, const char *what)
 	n++;
 	printf("%s %d - %s\n", ok ? "ok" : "not ok", n, what);
 	failed += !ok;
-}
-
-static long long zc_counter(const char *name)
-{
-	char pat[128];
-	glob_t gl;
-	long long v = -1;
-
-	snprintf(pat, sizeof(pat), "/sys/kernel/vhost_zc/devices/*/%s", name);
-	if (glob(pat, 0, NULL, &gl) == 0 && gl.gl_pathc == 1) {
-		FILE *f = fopen(gl.gl_pathv[0], "r");
-
-		if (f && fscanf(f, "%lld", &v) != 1)
-			v = -1;
-		if (f)
-			fclose(f);
-	}
-	globfree(&gl);
-	return v;
 }
 
 static int parse_mac(const char *s, uint8_t mac[6])

@@ -11,7 +11,6 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <glob.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,6 +23,8 @@
 #include <linux/vhost.h>
 #include <linux/virtio_ring.h>
 #include <net/if.h>
+
+#include "vzc_counters.h"
 
 #define QSZ 4
 #define TX 1
@@ -47,25 +48,6 @@ static void check(int ok, const char *what)
 	n++;
 	printf("%s %d - %s\n", ok ? "ok" : "not ok", n, what);
 	failed += !ok;
-}
-
-static long long zc_counter(const char *name)
-{
-	char pat[128];
-	glob_t g;
-	long long v = -1;
-
-	snprintf(pat, sizeof(pat), "/sys/kernel/vhost_zc/devices/*/%s", name);
-	if (glob(pat, 0, NULL, &g) == 0 && g.gl_pathc == 1) {
-		FILE *f = fopen(g.gl_pathv[0], "r");
-
-		if (f && fscanf(f, "%lld", &v) != 1)
-			v = -1;
-		if (f)
-			fclose(f);
-	}
-	globfree(&g);
-	return v;
 }
 
 /* One device with a TX ring at @r on a fresh tap; returns the vhost fd. */

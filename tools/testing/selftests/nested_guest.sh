@@ -125,9 +125,9 @@ run_guest() {
 	tag=$prov mq_tap= mq_netdev= mq_dev=
 	machine="-M pc" append= iommu_dev= iommu_nic=
 	if [ "$q" -gt 1 ]; then
-		# No poll-us: with it, twice in ~10 runs this phase lost its guest
-		# (once an L1 oops in iperf3, once QEMU gone before iperf3), cause
-		# not found; busy polling is tested by vhost_backends meanwhile.
+		# No poll-us while the lost-guest incidents are open
+		# (Documentation/testing.rst, "Known problems"); vhost_backends
+		# tests busy polling.
 		tag=${prov}_mq$q mq_tap=multi_queue mq_netdev=,queues=$q mq_dev=,mq=on,vectors=$((2 * q + 2))
 	fi
 	if [ -n "$viommu" ]; then

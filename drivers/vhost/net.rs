@@ -481,6 +481,14 @@ impl Dev {
         if let Some((iova, acc)) = missed {
             self.record_miss(q, iova, acc, stats);
         }
+        let vq = &self.vqs[q];
+        stats.set(q, Counter::LastAvail, vq.last_avail_idx.into());
+        stats.set(q, Counter::LastUsed, vq.last_used_idx.into());
+        stats.set(
+            q,
+            Counter::BlockedAt,
+            vq.blocked_at.map_or(0, |i| u64::from(i) + 1),
+        );
         again
     }
 }

@@ -28,10 +28,17 @@ pub(crate) enum Counter {
     BusyPollHits = 7,
     /// IOTLB misses queued for userspace (`VIRTIO_F_ACCESS_PLATFORM`).
     IotlbMisses = 8,
+    /// State, not a count: the next avail index the ring takes.
+    LastAvail = 9,
+    /// State: the next used index the ring writes.
+    LastUsed = 10,
+    /// State: 1 + the guest's avail index when the last run ended blocked
+    /// (TX socket full, RX short of buffers), 0 if it did not.
+    BlockedAt = 11,
 }
 
 /// Counters per ring.
-const PER_RING: usize = 9;
+const PER_RING: usize = 12;
 /// Total counters; must equal `VZC_NSTATS` in `vzc_shim.h`.
 const NSTATS: usize = 2 * PER_RING;
 
@@ -66,12 +73,22 @@ impl Stats {
     /// Adds `n` to counter `which` of ring `ring` (0 RX, 1 TX). Callable in
     /// atomic context.
     pub(crate) fn add(&self, ring: usize, which: Counter, n: u64) {
+        self.counter(ring, which).fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Sets state value `which` of ring `ring` (the ring indices a stalled
+    /// ring is diagnosed by). Callable in atomic context.
+    pub(crate) fn set(&self, ring: usize, which: Counter, v: u64) {
+        self.counter(ring, which).store(v, Ordering::Relaxed);
+    }
+
+    fn counter(&self, ring: usize, which: Counter) -> &AtomicU64 {
         // `ring` is 0 or 1 by construction; the clamp keeps the index in
         // bounds even if a caller got that wrong.
         let i = (ring.min(1) * PER_RING + which as usize).min(NSTATS - 1);
-        // SAFETY: `i < NSTATS` and `c` points to `NSTATS` live counters.
-        let ctr = unsafe { &*self.c.add(i) };
-        ctr.fetch_add(n, Ordering::Relaxed);
+        // SAFETY: `i < NSTATS` and `c` points to `NSTATS` live counters,
+        // which live as long as `self`.
+        unsafe { &*self.c.add(i) }
     }
 }
 

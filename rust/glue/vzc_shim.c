@@ -92,8 +92,10 @@ bool vzc_access_ok(unsigned long addr, unsigned long size)
 static const char *const vzc_stat_names[VZC_NSTATS] = {
 	"rx_packets", "rx_bytes", "rx_kicks", "rx_calls", "rx_dropped", "rx_errors",
 	"rx_busy_polls", "rx_busy_poll_hits", "rx_iotlb_misses",
+	"rx_last_avail", "rx_last_used", "rx_blocked_at",
 	"tx_packets", "tx_bytes", "tx_kicks", "tx_calls", "tx_dropped", "tx_errors",
 	"tx_busy_polls", "tx_busy_poll_hits", "tx_iotlb_misses",
+	"tx_last_avail", "tx_last_used", "tx_blocked_at",
 };
 
 struct vzc_stats {

@@ -29,7 +29,7 @@ bool vzc_access_ok(unsigned long addr, unsigned long size);
  * read by the show() callbacks. The memory lives with the kobject, so a
  * reader racing with the device's release is safe.
  */
-#define VZC_NSTATS 18
+#define VZC_NSTATS 24
 struct vzc_stats;
 struct vzc_stats *vzc_stats_create(const char *name);
 u64 *vzc_stats_counters(struct vzc_stats *s);

@@ -233,6 +233,9 @@ run_guest() {
 	if [ "$prov" = vhost_zc ]; then
 		for d in /sys/kernel/vhost_zc/devices/*/; do
 			echo "$tag: after iperf3: $d: rx_packets $(cat "$d/rx_packets") tx_packets $(cat "$d/tx_packets") rx_kicks $(cat "$d/rx_kicks") tx_kicks $(cat "$d/tx_kicks") rx_calls $(cat "$d/rx_calls") tx_calls $(cat "$d/tx_calls") rx_dropped $(cat "$d/rx_dropped") tx_dropped $(cat "$d/tx_dropped") rx_errors $(cat "$d/rx_errors") tx_errors $(cat "$d/tx_errors")"
+			# Ring state, for a data path that stalls: next avail/used
+			# index and 1 + the avail index a blocked run waits beyond.
+			echo "$tag: ring state: $d: rx avail $(cat "$d/rx_last_avail") used $(cat "$d/rx_last_used") blocked_at $(cat "$d/rx_blocked_at"); tx avail $(cat "$d/tx_last_avail") used $(cat "$d/tx_last_used") blocked_at $(cat "$d/tx_blocked_at")"
 		done
 	fi
 	ping -c 3 -W 2 $guest_ip >/tmp/ping.out 2>&1 || { cat /tmp/ping.out; l2_fail "host->guest ping fails after iperf3: the data path did not survive the load"; }

@@ -13,6 +13,8 @@ MAC0=52:54:00:00:00:10
 MAC1=52:54:00:00:00:11
 
 pf_up
+# A test before us may have failed half-way with vhost_zc loaded.
+if grep -q '^vhost_zc ' /proc/modules; then rmmod vhost_zc || fail "rmmod of a leftover vhost_zc failed"; fi
 pfdev=$(ls "$pf/net" 2>/dev/null | head -n 1)
 [ -n "$pfdev" ] || fail "PF has no netdev"
 $IP link set "$pfdev" up || fail "ip link set $pfdev up failed"

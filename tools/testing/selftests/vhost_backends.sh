@@ -4,7 +4,8 @@
 # device (libvirt's <interface type='direct'>) and an AF_PACKET raw socket,
 # each on one end of a veth pair; the test program is the guest and the other
 # end of the pair is the wire (see vhost_backends.c); the packet socket once
-# more with busy polling on. Stock vhost_net first
+# more with busy polling on, and once with the ring indices starting at 65534
+# so that they wrap during the run. Stock vhost_net first
 # (the reference), then vhost_zc, same expectations.
 . /selftests/lib.sh
 bin=/selftests/bin/vhost_backends
@@ -30,7 +31,8 @@ dev=$(cat /sys/class/net/mvt0/macvtap/tap$idx/dev) || fail "no macvtap char devi
 run_all() { # run_all [--reference]
 	$bin "$@" --macvtap /dev/tap$idx --peer vb1 --mac $MAC &&
 		$bin "$@" --packet vb0 --peer vb1 --mac $MAC &&
-		$bin "$@" --busy-poll 50 --packet vb0 --peer vb1 --mac $MAC
+		$bin "$@" --busy-poll 50 --packet vb0 --peer vb1 --mac $MAC &&
+		$bin "$@" --base 65534 --packet vb0 --peer vb1 --mac $MAC
 }
 modprobe vhost_net || fail "modprobe vhost_net failed"
 echo "--- reference: stock vhost_net"

@@ -109,6 +109,9 @@ pub(super) struct Counts {
     /// Frame bytes (without the virtio-net header).
     pub(super) bytes: u64,
     pub(super) dropped: u64,
+    /// Times the run stopped short: TX, a send failed for a full socket or
+    /// memory (retried); RX, too few guest buffers for the next packet.
+    pub(super) waits: u64,
     /// The guest must be signalled (call eventfd).
     pub(super) signalled: bool,
 }
@@ -329,10 +332,18 @@ pub(super) fn handle_tx(
                 c.packets += 1;
                 c.bytes += (len - hs.sock_hlen.min(len)) as u64;
             }
-            // The tap is full: leave the buffer for when it drains (the
-            // socket's EPOLLOUT poll requeues us).
+            // Retryable: leave the buffer in the ring. A full socket wakes
+            // us with EPOLLOUT when it drains; a socket that is writable
+            // (the send failed for memory) raises no wake-up, so the ring
+            // goes round again, as upstream's re-poll does
+            // (vhost_net_enable_vq). Blocking here stalled TX for good.
             Err(e) if e == EAGAIN || e == ENOBUFS || e == ENOMEM => {
-                outcome = Outcome::Blocked;
+                c.waits += 1;
+                outcome = if sock.writable() {
+                    Outcome::More
+                } else {
+                    Outcome::Blocked
+                };
                 break;
             }
             // Anything else is this packet's fault: drop it, as upstream.
@@ -445,6 +456,7 @@ pub(super) fn handle_rx(
             RxPlan::Wait { .. } => {
                 // Out of buffers: the packet stays queued; a guest kick
                 // brings us back (unless buffers arrived meanwhile).
+                c.waits += 1;
                 if r.enable_notify()? {
                     continue;
                 }

@@ -459,6 +459,7 @@ impl Dev {
         stats.add(q, Counter::Packets, c.packets);
         stats.add(q, Counter::Bytes, c.bytes);
         stats.add(q, Counter::Dropped, c.dropped);
+        stats.add(q, Counter::Waits, c.waits);
         if c.signalled {
             if let Some(call) = &vq.call {
                 call.signal();

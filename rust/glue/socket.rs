@@ -77,6 +77,13 @@ impl BackendSocket {
         ret(unsafe { ffi::vzc_sock_recvmsg(self.sock, iov.as_ptr().cast(), iov.len(), len) })
     }
 
+    /// Whether a send may succeed now. If not, the socket's write-space
+    /// wake-up is armed (a poll with `EPOLLOUT` will see it).
+    pub(crate) fn writable(&self) -> bool {
+        // SAFETY: `file` is referenced (invariant).
+        unsafe { ffi::vzc_file_writable(self.file.cast()) }
+    }
+
     /// Length of the next queued packet, 0 if none.
     pub(crate) fn peek_len(&self) -> usize {
         // SAFETY: `sock` is valid (invariant).

@@ -35,10 +35,13 @@ pub(crate) enum Counter {
     /// State: 1 + the guest's avail index when the last run ended blocked
     /// (TX socket full, RX short of buffers), 0 if it did not.
     BlockedAt = 11,
+    /// Runs that stopped short: TX, a send failed for a full socket or
+    /// memory; RX, too few guest buffers for the next packet.
+    Waits = 12,
 }
 
 /// Counters per ring.
-const PER_RING: usize = 12;
+const PER_RING: usize = 13;
 /// Total counters; must equal `VZC_NSTATS` in `vzc_shim.h`.
 const NSTATS: usize = 2 * PER_RING;
 

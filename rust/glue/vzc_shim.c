@@ -92,10 +92,10 @@ bool vzc_access_ok(unsigned long addr, unsigned long size)
 static const char *const vzc_stat_names[VZC_NSTATS] = {
 	"rx_packets", "rx_bytes", "rx_kicks", "rx_calls", "rx_dropped", "rx_errors",
 	"rx_busy_polls", "rx_busy_poll_hits", "rx_iotlb_misses",
-	"rx_last_avail", "rx_last_used", "rx_blocked_at",
+	"rx_last_avail", "rx_last_used", "rx_blocked_at", "rx_waits",
 	"tx_packets", "tx_bytes", "tx_kicks", "tx_calls", "tx_dropped", "tx_errors",
 	"tx_busy_polls", "tx_busy_poll_hits", "tx_iotlb_misses",
-	"tx_last_avail", "tx_last_used", "tx_blocked_at",
+	"tx_last_avail", "tx_last_used", "tx_blocked_at", "tx_waits",
 };
 
 struct vzc_stats {
@@ -310,6 +310,16 @@ int vzc_sock_peek_len(struct socket *sock)
 	}
 	spin_unlock_irqrestore(&sk->sk_receive_queue.lock, flags);
 	return len;
+}
+
+/*
+ * Whether a send may succeed now (upstream re-polls the socket after a
+ * retryable send error: vhost_net_enable_vq()). A NULL poll table registers
+ * nothing; a socket that is not writable arms its write-space wake-up.
+ */
+bool vzc_file_writable(struct file *file)
+{
+	return vfs_poll(file, NULL) & EPOLLOUT;
 }
 
 int vzc_log_set_bit(unsigned long uaddr, unsigned int bit)

@@ -29,7 +29,7 @@ bool vzc_access_ok(unsigned long addr, unsigned long size);
  * read by the show() callbacks. The memory lives with the kobject, so a
  * reader racing with the device's release is safe.
  */
-#define VZC_NSTATS 24
+#define VZC_NSTATS 26
 struct vzc_stats;
 struct vzc_stats *vzc_stats_create(const char *name);
 u64 *vzc_stats_counters(struct vzc_stats *s);
@@ -63,6 +63,7 @@ int vzc_sock_sendmsg(struct socket *sock, const struct iovec *iov, unsigned long
 int vzc_sock_recvmsg(struct socket *sock, const struct iovec *iov, unsigned long nr, size_t len);
 /* Length of the next packet queued on the socket, 0 if none. */
 int vzc_sock_peek_len(struct socket *sock);
+bool vzc_file_writable(struct file *file);
 
 /* Atomically set bit @bit of the user byte at @uaddr (upstream set_bit_to_user). */
 int vzc_log_set_bit(unsigned long uaddr, unsigned int bit);

@@ -23,7 +23,9 @@ if ! in_root make -C "$ctree" M=/src MO="/src/build/$flavor" $tc ${VZC_MAKE_FLAG
 	die "module build against the $flavor kernel failed"
 fi
 # Warnings are errors for this project (the kernel's W=1 is not, by design, but ours are).
+# The objects go too: an incremental rebuild would not print them again.
 if grep -E '^(warning|error)(\[|:)|: warning:' "$logf" >&2; then
+	find "$VZC_TOP/build/$flavor" -name '*.o' -delete
 	die "module build against the $flavor kernel printed warnings (above)"
 fi
 echo "$VZC_TOP/build/$flavor/vhost_zc.ko"

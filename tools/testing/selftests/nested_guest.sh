@@ -95,7 +95,36 @@ wait_l2() {
 	done
 	return 1
 }
+# QEMU's human monitor, on two FIFOs: a command in, its text out.
+mon() {
+	echo "$*" >"$mon.in"
+	timeout 2 cat "$mon.out" | tr -d '\r' | grep -v '^(qemu)\|^QEMU .* monitor'
+}
+
+# The guest's side of both rings, read from guest memory through the
+# monitor (vhost owns the device, so QEMU's own indices are stale): avail
+# idx and used_event, used idx and avail_event. For a stalled data path,
+# next to vhost_zc's state this says who waits for whom. Without a vIOMMU
+# only (ring addresses are IOVAs behind one).
+ring_dump() {
+	[ -p "$mon.in" ] && [ -z "$viommu" ] && qemu_alive || return 0
+	for vq in 0 1; do
+		st=$(mon "info virtio-queue-status /machine/peripheral/nic0/virtio-backend $vq")
+		num=$(echo "$st" | awk '$1 == "num:" {print $2}')
+		av=$(echo "$st" | awk '$1 == "avail:" {print $2}')
+		us=$(echo "$st" | awk '$1 == "used:" {print $2}')
+		[ -n "$num" ] && [ -n "$av" ] && [ -n "$us" ] || { echo "guest ring $vq: no status: $st"; continue; }
+		rd() { mon "xp /1hx $(printf 0x%x "$1")" | awk -F': ' 'NF > 1 {print $2; exit}'; }
+		echo "guest ring $vq (num $num): avail idx $(rd $((av + 2))) flags $(rd "$av") used_event $(rd $((av + 4 + 2 * num))); used idx $(rd $((us + 2))) flags $(rd "$us") avail_event $(rd $((us + 4 + 8 * num)))"
+	done
+	for d in /sys/kernel/vhost_zc/devices/*/; do
+		[ -d "$d" ] || continue
+		echo "vhost_zc $d: $(cd "$d" && grep . * | tr '\n' ' ')"
+	done
+}
+
 l2_fail() {
+	ring_dump
 	echo "--- L2 console ($l2log), last lines:"
 	tail -n 30 "$l2log" 2>/dev/null
 	echo "--- QEMU stderr:"
@@ -144,18 +173,20 @@ run_guest() {
 	/usr/sbin/ip tuntap add dev vt0 mode tap $mq_tap || fail "cannot create tap vt0"
 	/usr/sbin/ip addr add $host_ip/24 dev vt0
 	/usr/sbin/ip link set vt0 up
-	rm -f "$l2log"
+	rm -f "$l2log" "$mon.in" "$mon.out"
+	mon=/tmp/mon-$tag
+	mkfifo "$mon.in" "$mon.out"
 	start=$(date +%s)
 	# -cpu qemu64 and modern-pio-notify=on: what proved reliable nested under
 	# TCG (see toolchain notes); romfile= and -nodefaults: no option ROMs.
 	# shellcheck disable=SC2086 # $machine and $iommu_dev are option lists
 	$qemu $machine -accel kvm -cpu qemu64 -m 256 -smp "$q" -nodefaults -vga none \
-		-display none -monitor none -no-reboot $iommu_dev \
+		-display none -monitor pipe:"$mon" -no-reboot $iommu_dev \
 		-kernel /nested/vmlinuz -initrd /nested/initramfs.gz \
 		-append "console=ttyS0 panic=-1 quiet$append" \
 		-serial "file:$l2log" \
 		-netdev tap,id=n1,ifname=vt0,script=no,downscript=no,vhost=on$mq_netdev \
-		-device virtio-net-pci,netdev=n1,mac=52:54:00:12:34:56,romfile=,modern-pio-notify=on$mq_dev$iommu_nic \
+		-device virtio-net-pci,id=nic0,netdev=n1,mac=52:54:00:12:34:56,romfile=,modern-pio-notify=on$mq_dev$iommu_nic \
 		</dev/null >"/tmp/qemu-$tag.err" 2>&1 &
 	qpid=$!
 
@@ -238,6 +269,7 @@ run_guest() {
 			echo "$tag: ring state: $d: rx avail $(cat "$d/rx_last_avail") used $(cat "$d/rx_last_used") blocked_at $(cat "$d/rx_blocked_at"); tx avail $(cat "$d/tx_last_avail") used $(cat "$d/tx_last_used") blocked_at $(cat "$d/tx_blocked_at")"
 		done
 	fi
+	[ "$prov" != vhost_zc ] || ring_dump
 	ping -c 3 -W 2 $guest_ip >/tmp/ping.out 2>&1 || { cat /tmp/ping.out; l2_fail "host->guest ping fails after iperf3: the data path did not survive the load"; }
 	echo "$tag: ping after iperf3: $(grep 'packets transmitted' /tmp/ping.out)"
 	eval "mbps_$tag=\${mbps:-0} mbps_r_$tag=\${mbps_r:-0}"
@@ -280,7 +312,9 @@ echo "throughput host->guest: vhost_net $mbps_vhost_net Mbit/s, vhost_zc $mbps_v
 echo "throughput guest->host: vhost_net $mbps_r_vhost_net Mbit/s, vhost_zc $mbps_r_vhost_zc Mbit/s, ratio $(awk "BEGIN { if ($mbps_r_vhost_net > 0) printf \"%.2f\", $mbps_r_vhost_zc / $mbps_r_vhost_net; else print \"n/a\" }")"
 # Multiqueue: queues=2, i.e. two vhost_zc devices serving one NIC.
 run_guest vhost_zc 2
-echo "throughput vhost_zc queues=2: host->guest $mbps_vhost_zc_mq2 Mbit/s, guest->host $mbps_r_vhost_zc_mq2 Mbit/s (iperf3 -P 2)"
+run_guest vhost_net 2
+echo "throughput queues=2 (iperf3 -P 2) host->guest: vhost_net $mbps_vhost_net_mq2 Mbit/s, vhost_zc $mbps_vhost_zc_mq2 Mbit/s, ratio $(awk "BEGIN { if ($mbps_vhost_net_mq2 > 0) printf \"%.2f\", $mbps_vhost_zc_mq2 / $mbps_vhost_net_mq2; else print \"n/a\" }")"
+echo "throughput queues=2 (iperf3 -P 2) guest->host: vhost_net $mbps_r_vhost_net_mq2 Mbit/s, vhost_zc $mbps_r_vhost_zc_mq2 Mbit/s, ratio $(awk "BEGIN { if ($mbps_r_vhost_net_mq2 > 0) printf \"%.2f\", $mbps_r_vhost_zc_mq2 / $mbps_r_vhost_net_mq2; else print \"n/a\" }")"
 # Behind a vIOMMU: VIRTIO_F_ACCESS_PLATFORM, the device IOTLB.
 run_guest vhost_zc 1 viommu
 echo "throughput vhost_zc behind a vIOMMU: host->guest $mbps_vhost_zc_viommu Mbit/s, guest->host $mbps_r_vhost_zc_viommu Mbit/s"

@@ -163,6 +163,7 @@ esac
 qemu=(qemu-system-x86_64 -M q35 -accel "$accel" -cpu "$cpu" -m 2048 -smp 2
 	-nographic -no-reboot -kernel "$ckdir/vmlinuz" -initrd "$crun/initramfs.cpio.gz"
 	-append "console=ttyS0 panic=-1 loglevel=7 oops=panic"
+	-d cpu_reset -D "/src/build/logs/qemu-$flavor.log"
 	-netdev user,id=n0,restrict=on
 	-device pcie-root-port,id=rp0,chassis=1
 	-device igb,netdev=n0,bus=rp0)
@@ -178,4 +179,10 @@ qrc=${PIPESTATUS[0]}
 set -e
 log "VM exited (rc $qrc) after $(( $(date +%s) - start ))s"
 [ "$qrc" != 124 ] || echo "note: QEMU killed after the ${timeout}s timeout" >>"$log"
+# A guest that resets without a word (a triple fault, e.g. under TCG's
+# nested SVM) leaves its last CPU state here (-d cpu_reset).
+qlog=$VZC_TOP/build/logs/qemu-$flavor.log
+if [ -s "$qlog" ] && ! grep -aq '^VZC-DONE' "$log"; then
+	log "no end marker: QEMU's CPU state at its last reset is in $qlog"
+fi
 "$VZC_TOP/tools/testing/vm/parse-log.sh" "$flavor" "$log"

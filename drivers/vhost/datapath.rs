@@ -376,10 +376,13 @@ pub(super) fn handle_rx(
     };
     let quota = if hs.mergeable { UIO_MAXIOV } else { 1 };
     let mut added = 0usize;
+    // Packets taken or dropped: drops count toward the weight too, as
+    // upstream's, so a stream of undeliverable packets still yields.
+    let mut pkts = 0usize;
     let mut bytes = 0usize;
     let mut outcome = Outcome::Idle;
     loop {
-        if added >= PKT_WEIGHT || bytes >= BYTE_WEIGHT {
+        if pkts >= PKT_WEIGHT || bytes >= BYTE_WEIGHT {
             outcome = Outcome::More;
             break;
         }
@@ -465,8 +468,9 @@ pub(super) fn handle_rx(
             }
             RxPlan::TooBig { .. } => {
                 // No amount of buffers within quota holds it: drop it.
-                let _ = sock.recv(&[], 0);
+                let _ = sock.discard();
                 c.dropped += 1;
+                pkts += 1;
                 continue;
             }
             RxPlan::BadChain => return Err(Broken::Direction),
@@ -496,6 +500,7 @@ pub(super) fn handle_rx(
             // were not consumed; go on, as upstream.
             _ => {
                 c.dropped += 1;
+                pkts += 1;
                 continue;
             }
         }
@@ -515,6 +520,7 @@ pub(super) fn handle_rx(
         }
         *r.last_avail_idx = r.last_avail_idx.wrapping_add(nheads as u16);
         added += nheads;
+        pkts += 1;
         bytes += plen;
         c.packets += 1;
         c.bytes += plen as u64;

@@ -61,8 +61,12 @@ impl Wake for Kicker {
         if token & TOKEN_SOCK == 0 {
             self.stats.add(ring, Counter::Kicks, 1);
         }
-        self.pending.fetch_or(1 << ring, Ordering::AcqRel);
-        self.task.wake();
+        // Only the first bit since the worker last took them wakes it (as
+        // upstream's VHOST_WORK_QUEUED): later ones find it already woken,
+        // and it takes all bits at once. A socket signals every packet.
+        if self.pending.fetch_or(1 << ring, Ordering::AcqRel) == 0 {
+            self.task.wake();
+        }
     }
 }
 

@@ -56,6 +56,8 @@ extern "C" {
     /// See `vzc_shim.h`.
     pub(crate) fn vzc_sock_peek_len(sock: *mut c_void) -> c_int;
     /// See `vzc_shim.h`.
+    pub(crate) fn vzc_sock_discard(sock: *mut c_void) -> c_int;
+    /// See `vzc_shim.h`.
     pub(crate) fn vzc_file_writable(file: *mut c_void) -> bool;
     /// See `vzc_shim.h`.
     pub(crate) fn vzc_log_set_bit(uaddr: c_ulong, bit: c_uint) -> c_int;

@@ -77,6 +77,12 @@ impl BackendSocket {
         ret(unsafe { ffi::vzc_sock_recvmsg(self.sock, iov.as_ptr().cast(), iov.len(), len) })
     }
 
+    /// Drops the next queued packet (it fits no guest buffers).
+    pub(crate) fn discard(&self) -> Result<usize> {
+        // SAFETY: `sock` is valid (invariant); the read goes to a kernel byte.
+        ret(unsafe { ffi::vzc_sock_discard(self.sock) })
+    }
+
     /// Whether a send may succeed now. If not, the socket's write-space
     /// wake-up is armed (a poll with `EPOLLOUT` will see it).
     pub(crate) fn writable(&self) -> bool {

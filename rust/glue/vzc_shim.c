@@ -288,6 +288,21 @@ int vzc_sock_recvmsg(struct socket *sock, const struct iovec *iov, unsigned long
 }
 
 /*
+ * Drops the next queued packet (upstream: a 1-byte truncating read on
+ * overrun). A zero-length read would not do: tun and tap return 0 for it
+ * without dequeuing, and the packet would be seen again forever.
+ */
+int vzc_sock_discard(struct socket *sock)
+{
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
+	char byte;
+	struct kvec kv = { .iov_base = &byte, .iov_len = 1 };
+
+	iov_iter_kvec(&msg.msg_iter, ITER_DEST, &kv, 1, 1);
+	return sock->ops->recvmsg(sock, &msg, 1, MSG_DONTWAIT | MSG_TRUNC);
+}
+
+/*
  * Length of the next queued packet: tun and tap say it themselves; for a
  * packet socket it is the head of the receive queue, with the VLAN tag that
  * recvmsg puts back in (upstream peek_head_len()).

@@ -63,6 +63,7 @@ int vzc_sock_sendmsg(struct socket *sock, const struct iovec *iov, unsigned long
 int vzc_sock_recvmsg(struct socket *sock, const struct iovec *iov, unsigned long nr, size_t len);
 /* Length of the next packet queued on the socket, 0 if none. */
 int vzc_sock_peek_len(struct socket *sock);
+int vzc_sock_discard(struct socket *sock);
 bool vzc_file_writable(struct file *file);
 
 /* Atomically set bit @bit of the user byte at @uaddr (upstream set_bit_to_user). */

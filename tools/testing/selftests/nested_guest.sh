@@ -95,27 +95,36 @@ wait_l2() {
 	done
 	return 1
 }
-# QEMU's human monitor, on two FIFOs: a command in, its text out.
+# QEMU's human monitor, on two FIFOs: commands in (one per argument), their
+# text out (whatever came within 2 s).
 mon() {
-	echo "$*" >"$mon.in"
-	timeout 2 cat "$mon.out" | tr -d '\r' | grep -v '^(qemu)\|^QEMU .* monitor'
+	for c in "$@"; do echo "$c"; done >"$mon.in"
+	(timeout 2 cat "$mon.out") 2>/dev/null | tr -d '\r' | grep -v '^(qemu)\|^QEMU .* monitor'
 }
 
 # The guest's side of both rings, read from guest memory through the
 # monitor (vhost owns the device, so QEMU's own indices are stale): avail
-# idx and used_event, used idx and avail_event. For a stalled data path,
-# next to vhost_zc's state this says who waits for whom. Without a vIOMMU
-# only (ring addresses are IOVAs behind one).
+# flags, idx and used_event; used flags, idx and avail_event. For a stalled
+# data path, next to vhost_zc's state this says who waits for whom. Without
+# a vIOMMU only (ring addresses are IOVAs behind one).
 ring_dump() {
 	[ -p "$mon.in" ] && [ -z "$viommu" ] && qemu_alive || return 0
-	for vq in 0 1; do
-		st=$(mon "info virtio-queue-status /machine/peripheral/nic0/virtio-backend $vq")
-		num=$(echo "$st" | awk '$1 == "num:" {print $2}')
-		av=$(echo "$st" | awk '$1 == "avail:" {print $2}')
-		us=$(echo "$st" | awk '$1 == "used:" {print $2}')
-		[ -n "$num" ] && [ -n "$av" ] && [ -n "$us" ] || { echo "guest ring $vq: no status: $st"; continue; }
-		rd() { mon "xp /1hx $(printf 0x%x "$1")" | awk -F': ' 'NF > 1 {print $2; exit}'; }
-		echo "guest ring $vq (num $num): avail idx $(rd $((av + 2))) flags $(rd "$av") used_event $(rd $((av + 4 + 2 * num))); used idx $(rd $((us + 2))) flags $(rd "$us") avail_event $(rd $((us + 4 + 8 * num)))"
+	path=/machine/peripheral/nic0/virtio-backend
+	# "queue num avail used" per ring.
+	rings=$(mon "info virtio-queue-status $path 0" "info virtio-queue-status $path 1" |
+		awk '$1 == "queue_index:" {q = $2} $1 == "num:" {n[q] = $2}
+			$1 == "avail:" {a[q] = $2} $1 == "used:" {u[q] = $2}
+			END {for (q in n) print q, n[q], a[q], u[q]}')
+	[ -n "$rings" ] || { echo "guest rings: no status from QEMU's monitor"; return 0; }
+	echo "$rings" | while read -r q num av us; do
+		# Four lines back, in order: avail flags+idx, used_event, used
+		# flags+idx, avail_event.
+		mon "xp /2hx $av" "xp /1hx $(printf 0x%x $((av + 4 + 2 * num)))" \
+			"xp /2hx $us" "xp /1hx $(printf 0x%x $((us + 4 + 8 * num)))" |
+			awk -F': ' -v q="$q" -v n="$num" 'NF > 1 {v[++i] = $2}
+				END {split(v[1], a, " "); split(v[3], u, " ")
+				printf "guest ring %s (num %s): avail flags %s idx %s used_event %s; used flags %s idx %s avail_event %s\n",
+					q, n, a[1], a[2], v[2], u[1], u[2], v[4]}'
 	done
 	for d in /sys/kernel/vhost_zc/devices/*/; do
 		[ -d "$d" ] || continue

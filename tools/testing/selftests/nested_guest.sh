@@ -132,7 +132,20 @@ ring_dump() {
 	done
 }
 
+# A guest that reset itself (a triple fault) is paused, not gone
+# (-action shutdown=pause): where its CPUs stood says what broke.
+l2_state() {
+	[ -p "$mon.in" ] && qemu_alive || return 0
+	st=$(mon "info status")
+	echo "L2 $st"
+	case $st in *shutdown* | *paused*) ;; *) return 0 ;; esac
+	for c in 0 1; do
+		mon "cpu $c" "info registers" "x/8i \$pc" | grep -v '^$' | head -n 40
+	done
+}
+
 l2_fail() {
+	l2_state
 	ring_dump
 	echo "--- L2 console ($l2log), last lines:"
 	tail -n 30 "$l2log" 2>/dev/null
@@ -190,7 +203,7 @@ run_guest() {
 	# TCG (see toolchain notes); romfile= and -nodefaults: no option ROMs.
 	# shellcheck disable=SC2086 # $machine and $iommu_dev are option lists
 	$qemu $machine -accel kvm -cpu qemu64 -m 256 -smp "$q" -nodefaults -vga none \
-		-display none -monitor pipe:"$mon" -no-reboot $iommu_dev \
+		-display none -monitor pipe:"$mon" -action reboot=shutdown,shutdown=pause $iommu_dev \
 		-kernel /nested/vmlinuz -initrd /nested/initramfs.gz \
 		-append "console=ttyS0 panic=-1 quiet$append" \
 		-serial "file:$l2log" \
@@ -270,6 +283,7 @@ run_guest() {
 	[ -n "$mbps_r" ] || tail -n 5 /tmp/iperf.out
 	echo "$tag: iperf3 host->guest ${mbps:-?} Mbit/s, guest->host ${mbps_r:-?} Mbit/s"
 	qemu_alive || l2_fail "QEMU exited during iperf3"
+	case $(mon "info status") in *running*) ;; *) l2_fail "the guest stopped during iperf3 (reset or crash)" ;; esac
 	if [ "$prov" = vhost_zc ]; then
 		for d in /sys/kernel/vhost_zc/devices/*/; do
 			echo "$tag: after iperf3: $d: rx_packets $(cat "$d/rx_packets") tx_packets $(cat "$d/tx_packets") rx_kicks $(cat "$d/rx_kicks") tx_kicks $(cat "$d/tx_kicks") rx_calls $(cat "$d/rx_calls") tx_calls $(cat "$d/tx_calls") rx_dropped $(cat "$d/rx_dropped") tx_dropped $(cat "$d/tx_dropped") rx_errors $(cat "$d/rx_errors") tx_errors $(cat "$d/tx_errors")"

@@ -154,6 +154,17 @@ l2_fail() {
 	fail "$tag: $*"
 }
 
+# iperf3 client against the guest (output in /tmp/iperf.out); once more if
+# the guest's server was restarting (it restarts itself, see l2-init).
+iperf_c() {
+	timeout 40 $iperf -c $guest_ip "$@" >/tmp/iperf.out 2>&1 && return 0
+	rc=$?
+	grep -q "unable to connect" /tmp/iperf.out || return $rc
+	echo "$tag: iperf3 could not connect ($(grep -o 'Connection refused\|No route to host' /tmp/iperf.out | head -n 1)); again in 2 s"
+	sleep 2
+	timeout 40 $iperf -c $guest_ip "$@" >/tmp/iperf.out 2>&1
+}
+
 # Sum of counter $1 over all vhost_zc devices.
 zc_sum() {
 	s=0
@@ -273,11 +284,11 @@ run_guest() {
 	# deadline of its own when the data path stops (seen once with vhost_zc:
 	# the client never returned), hence timeout; the ping below then judges
 	# whether the data path survived the load.
-	timeout 40 $iperf -c $guest_ip -t 5 -f m -P $q >/tmp/iperf.out 2>&1 ||
+	iperf_c -t 5 -f m -P $q ||
 		echo "$tag: iperf3 host->guest exited $? (143: killed after 40 s)"
 	mbps=$(awk '/receiver/ {v = $(NF-2)} END {print v}' /tmp/iperf.out)
 	[ -n "$mbps" ] || tail -n 5 /tmp/iperf.out
-	timeout 40 $iperf -c $guest_ip -t 5 -f m -R -P $q >/tmp/iperf.out 2>&1 ||
+	iperf_c -t 5 -f m -R -P $q ||
 		echo "$tag: iperf3 guest->host exited $? (143: killed after 40 s)"
 	mbps_r=$(awk '/receiver/ {v = $(NF-2)} END {print v}' /tmp/iperf.out)
 	[ -n "$mbps_r" ] || tail -n 5 /tmp/iperf.out

@@ -63,7 +63,9 @@ int vzc_sock_sendmsg(struct socket *sock, const struct iovec *iov, unsigned long
 int vzc_sock_recvmsg(struct socket *sock, const struct iovec *iov, unsigned long nr, size_t len);
 /* Length of the next packet queued on the socket, 0 if none. */
 int vzc_sock_peek_len(struct socket *sock);
+/* Drop the next queued packet (a 1-byte truncating read). */
 int vzc_sock_discard(struct socket *sock);
+/* vfs_poll() says EPOLLOUT; if not, the write-space wake-up is armed. */
 bool vzc_file_writable(struct file *file);
 
 /* Atomically set bit @bit of the user byte at @uaddr (upstream set_bit_to_user). */

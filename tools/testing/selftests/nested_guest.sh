@@ -126,10 +126,6 @@ ring_dump() {
 				printf "guest ring %s (num %s): avail flags %s idx %s used_event %s; used flags %s idx %s avail_event %s\n",
 					q, n, a[1], a[2], v[2], u[1], u[2], v[4]}'
 	done
-	for d in /sys/kernel/vhost_zc/devices/*/; do
-		[ -d "$d" ] || continue
-		echo "vhost_zc $d: $(cd "$d" && grep . * | tr '\n' ' ')"
-	done
 }
 
 # A guest that reset itself (a triple fault) is paused, not gone
@@ -147,6 +143,10 @@ l2_state() {
 l2_fail() {
 	l2_state
 	ring_dump
+	for d in /sys/kernel/vhost_zc/devices/*/; do
+		[ -d "$d" ] || continue
+		echo "vhost_zc $d: $(cd "$d" && grep . * | tr '\n' ' ')"
+	done
 	echo "--- L2 console ($l2log), last lines:"
 	tail -n 30 "$l2log" 2>/dev/null
 	echo "--- QEMU stderr:"
@@ -206,8 +206,8 @@ run_guest() {
 	/usr/sbin/ip tuntap add dev vt0 mode tap $mq_tap || fail "cannot create tap vt0"
 	/usr/sbin/ip addr add $host_ip/24 dev vt0
 	/usr/sbin/ip link set vt0 up
-	rm -f "$l2log" "$mon.in" "$mon.out"
 	mon=/tmp/mon-$tag
+	rm -f "$l2log" "$mon.in" "$mon.out"
 	mkfifo "$mon.in" "$mon.out"
 	start=$(date +%s)
 	# -cpu qemu64 and modern-pio-notify=on: what proved reliable nested under
@@ -340,15 +340,20 @@ run_guest() {
 	echo "$tag: QEMU SIGKILLed, $prov unloaded"
 }
 
+# "throughput LABEL: vhost_net N Mbit/s, vhost_zc Z Mbit/s, ratio Z/N".
+ratio_line() {
+	echo "throughput $1: vhost_net $2 Mbit/s, vhost_zc $3 Mbit/s, ratio $(awk "BEGIN { if ($2 > 0) printf \"%.2f\", $3 / $2; else print \"n/a\" }")"
+}
+
 run_guest vhost_zc 1
 run_guest vhost_net 1
-echo "throughput host->guest: vhost_net $mbps_vhost_net Mbit/s, vhost_zc $mbps_vhost_zc Mbit/s, ratio $(awk "BEGIN { if ($mbps_vhost_net > 0) printf \"%.2f\", $mbps_vhost_zc / $mbps_vhost_net; else print \"n/a\" }")"
-echo "throughput guest->host: vhost_net $mbps_r_vhost_net Mbit/s, vhost_zc $mbps_r_vhost_zc Mbit/s, ratio $(awk "BEGIN { if ($mbps_r_vhost_net > 0) printf \"%.2f\", $mbps_r_vhost_zc / $mbps_r_vhost_net; else print \"n/a\" }")"
+ratio_line "host->guest" "$mbps_vhost_net" "$mbps_vhost_zc"
+ratio_line "guest->host" "$mbps_r_vhost_net" "$mbps_r_vhost_zc"
 # Multiqueue: queues=2, i.e. two vhost_zc devices serving one NIC.
 run_guest vhost_zc 2
 run_guest vhost_net 2
-echo "throughput queues=2 (iperf3 -P 2) host->guest: vhost_net $mbps_vhost_net_mq2 Mbit/s, vhost_zc $mbps_vhost_zc_mq2 Mbit/s, ratio $(awk "BEGIN { if ($mbps_vhost_net_mq2 > 0) printf \"%.2f\", $mbps_vhost_zc_mq2 / $mbps_vhost_net_mq2; else print \"n/a\" }")"
-echo "throughput queues=2 (iperf3 -P 2) guest->host: vhost_net $mbps_r_vhost_net_mq2 Mbit/s, vhost_zc $mbps_r_vhost_zc_mq2 Mbit/s, ratio $(awk "BEGIN { if ($mbps_r_vhost_net_mq2 > 0) printf \"%.2f\", $mbps_r_vhost_zc_mq2 / $mbps_r_vhost_net_mq2; else print \"n/a\" }")"
+ratio_line "queues=2 (iperf3 -P 2) host->guest" "$mbps_vhost_net_mq2" "$mbps_vhost_zc_mq2"
+ratio_line "queues=2 (iperf3 -P 2) guest->host" "$mbps_r_vhost_net_mq2" "$mbps_r_vhost_zc_mq2"
 # Behind a vIOMMU: VIRTIO_F_ACCESS_PLATFORM, the device IOTLB.
 run_guest vhost_zc 1 viommu
 echo "throughput vhost_zc behind a vIOMMU: host->guest $mbps_vhost_zc_viommu Mbit/s, guest->host $mbps_r_vhost_zc_viommu Mbit/s"

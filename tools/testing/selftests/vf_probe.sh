@@ -40,6 +40,11 @@ wait_link() {
 }
 
 echo 2 >"$pf/sriov_numvfs" || fail "writing 2 to sriov_numvfs failed"
+# Enabling SR-IOV closes and reopens the PF (igb_sriov_reinit): its link
+# comes up again ~1.5 s later and it pings the mailboxes then. A ping that
+# lands on the probe's VF_RESET costs a timeout and a retry (CI saw it
+# once): wait for the link here too.
+pf_carrier || fail "PF $pfdev has no carrier 15 s after enabling SR-IOV"
 $IP link set "$pfdev" vf 0 mac $MAC0 || fail "ip link set $pfdev vf 0 mac failed"
 $IP link set "$pfdev" vf 1 mac $MAC1 || fail "ip link set $pfdev vf 1 mac failed"
 vf0=$(vf_bdf 0)

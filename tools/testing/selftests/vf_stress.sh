@@ -94,6 +94,8 @@ until_ok 15 carrier || fail "PF $pfdev has no carrier"
 pfmac=$(cat "/sys/class/net/$pfdev/address")
 vfs_up() {
 	echo 2 >"$pf/sriov_numvfs" || fail "writing 2 to sriov_numvfs failed"
+	# igb_sriov_reinit bounced the PF link: let its link-up ping pass first.
+	until_ok 15 carrier || fail "PF $pfdev has no carrier after enabling SR-IOV"
 	$IP link set "$pfdev" vf 0 mac $MAC0 || fail "ip link set $pfdev vf 0 mac failed"
 	$IP link set "$pfdev" vf 1 mac $MAC1 || fail "ip link set $pfdev vf 1 mac failed"
 	vf0=$(vf_bdf 0)

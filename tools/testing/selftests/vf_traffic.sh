@@ -37,6 +37,8 @@ pf_carrier || fail "PF $pfdev has no carrier 15 s after link up"
 pfmac=$(cat "/sys/class/net/$pfdev/address")
 
 echo 2 >"$pf/sriov_numvfs" || fail "writing 2 to sriov_numvfs failed"
+# igb_sriov_reinit bounced the PF link: let its link-up ping pass first.
+pf_carrier || fail "PF $pfdev has no carrier 15 s after enabling SR-IOV"
 $IP link set "$pfdev" vf 0 mac $MAC0 || fail "ip link set $pfdev vf 0 mac failed"
 $IP link set "$pfdev" vf 1 mac $MAC1 || fail "ip link set $pfdev vf 1 mac failed"
 vf0=$(basename "$(readlink -f "$pf/virtfn0")")

@@ -177,6 +177,44 @@ impl RingMem<'_> {
         }
     }
 
+    /// The host address of the `u16` at ring address `addr`, if one piece
+    /// of memory holds both bytes (always, unless a hostile IOTLB splits an
+    /// odd address; rings are aligned, `SET_VRING_ADDR` checks).
+    fn u16_hva(&self, addr: u64, access: u8) -> Result<Option<usize>> {
+        match self {
+            RingMem::User => uaddr(addr, 0).map(Some),
+            RingMem::Tlb(t, _) => match t.translate_iter(addr, 2, access).next() {
+                Some(Ok(p)) if p.len() >= 2 => uaddr(p.addr(), 0).map(Some),
+                Some(Ok(_)) => Ok(None),
+                _ => Err(EFAULT),
+            },
+        }
+    }
+
+    /// Reads the little-endian `u16` at ring address `addr` with one load:
+    /// the guest moves its indices while we read them, and a byte-wise copy
+    /// may combine the old low byte with the new high one (an index 256
+    /// ahead of the truth: heads never published, or an "avail jump").
+    pub(super) fn read_u16(&self, addr: u64) -> Result<u16> {
+        match self.u16_hva(addr, ACCESS_RO)? {
+            Some(hva) => user::read_u16(hva).map(u16::from_le),
+            None => {
+                let mut b = [0u8; 2];
+                self.read(addr, &mut b)?;
+                Ok(u16::from_le_bytes(b))
+            }
+        }
+    }
+
+    /// Writes the little-endian `u16` `v` at ring address `addr` with one
+    /// store, so the guest never sees half an index.
+    pub(super) fn write_u16(&self, addr: u64, v: u16) -> Result {
+        match self.u16_hva(addr, ACCESS_WO)? {
+            Some(hva) => user::write_u16(hva, v.to_le()),
+            None => self.write(addr, &v.to_le_bytes()),
+        }
+    }
+
     /// Logs a write of `len` bytes at ring address `addr`, whose guest
     /// address is `gpa` without the IOTLB (`log_guest_addr`); with it, the
     /// host pages are mapped back (upstream `log_used` + `log_write_hva`).
@@ -224,16 +262,14 @@ fn uaddr(base: u64, off: u64) -> Result<usize> {
         .ok_or(EFAULT)
 }
 
-/// Reads a little-endian `u16` at ring address `base + off`.
+/// Reads a little-endian `u16` at ring address `base + off` (one load).
 pub(super) fn get_u16(m: &RingMem<'_>, base: u64, off: u64) -> Result<u16> {
-    let mut b = [0u8; 2];
-    m.read(base.checked_add(off).ok_or(EFAULT)?, &mut b)?;
-    Ok(u16::from_le_bytes(b))
+    m.read_u16(base.checked_add(off).ok_or(EFAULT)?)
 }
 
-/// Writes a little-endian `u16` at ring address `base + off`.
+/// Writes a little-endian `u16` at ring address `base + off` (one store).
 pub(super) fn put_u16(m: &RingMem<'_>, base: u64, off: u64, v: u16) -> Result {
-    put(m, base, off, &v.to_le_bytes())
+    m.write_u16(base.checked_add(off).ok_or(EFAULT)?, v)
 }
 
 /// Writes `data` at ring address `base + off`.

@@ -17,6 +17,10 @@ extern "C" {
     /// See `vzc_shim.h`.
     pub(crate) fn vzc_clear_user(to: *mut c_void, n: c_ulong) -> c_ulong;
     /// See `vzc_shim.h`.
+    pub(crate) fn vzc_get_user_u16(p: *const c_void, v: *mut u16) -> c_int;
+    /// See `vzc_shim.h`.
+    pub(crate) fn vzc_put_user_u16(p: *mut c_void, v: u16) -> c_int;
+    /// See `vzc_shim.h`.
     pub(crate) fn vzc_stats_create(name: *const c_char) -> *mut c_void;
     /// See `vzc_shim.h`.
     pub(crate) fn vzc_stats_counters(s: *mut c_void) -> *mut u64;

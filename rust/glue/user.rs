@@ -30,6 +30,27 @@ pub(crate) fn write_bytes(addr: usize, data: &[u8]) -> Result {
         .write_slice(data)
 }
 
+/// Reads the `u16` at user address `addr` with one load (`EFAULT` on a
+/// fault): for values another CPU may be changing (ring indices), which a
+/// byte-wise copy could return torn.
+pub(crate) fn read_u16(addr: usize) -> Result<u16> {
+    let mut v = 0u16;
+    // SAFETY: `get_user` checks the address with `access_ok` and handles
+    // faults; `v` is a valid place for a `u16`.
+    let r = unsafe { super::ffi::vzc_get_user_u16(addr as *const kernel::ffi::c_void, &mut v) };
+    kernel::error::to_result(r)?;
+    Ok(v)
+}
+
+/// Writes `v` at user address `addr` with one store (`EFAULT` on a fault):
+/// the reader on another CPU never sees half of it.
+pub(crate) fn write_u16(addr: usize, v: u16) -> Result {
+    // SAFETY: `put_user` checks the address with `access_ok` and handles
+    // faults.
+    let r = unsafe { super::ffi::vzc_put_user_u16(addr as *mut kernel::ffi::c_void, v) };
+    kernel::error::to_result(r)
+}
+
 /// Zeroes `len` bytes at user address `addr` (`clear_user`; `EFAULT` if any
 /// byte cannot be written). Huge lengths fail fast on `access_ok`.
 pub(crate) fn clear(addr: usize, len: u64) -> Result {

@@ -83,6 +83,22 @@ unsigned long vzc_clear_user(void __user *to, unsigned long n)
 	return clear_user(to, n);
 }
 
+/*
+ * Not copy_{from,to}_user(): below 8 bytes x86 copies byte by byte
+ * (rep_movs_alternative; rep movsb is no better under emulation), so a
+ * guest moving an index from 0x01ff to 0x0200 could be read as 0x02ff,
+ * and a used index we write could be seen half updated.
+ */
+int vzc_get_user_u16(const void __user *p, u16 *v)
+{
+	return get_user(*v, (const u16 __user *)p);
+}
+
+int vzc_put_user_u16(void __user *p, u16 v)
+{
+	return put_user(v, (u16 __user *)p);
+}
+
 bool vzc_access_ok(unsigned long addr, unsigned long size)
 {
 	return access_ok((void __user *)addr, size);

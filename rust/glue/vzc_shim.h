@@ -20,6 +20,13 @@ void vzc_sysfs_destroy(struct kobject *kobj);
 
 /* clear_user(): zero @n bytes at user address @to; returns bytes not cleared. */
 unsigned long vzc_clear_user(void __user *to, unsigned long n);
+/*
+ * get_user()/put_user() of one u16: a ring index read or written with a
+ * single access. The guest updates them concurrently, and copy_*_user()
+ * may move the two bytes separately. 0 or -EFAULT.
+ */
+int vzc_get_user_u16(const void __user *p, u16 *v);
+int vzc_put_user_u16(void __user *p, u16 v);
 /* access_ok(): the range lies in user space (no fault check). */
 bool vzc_access_ok(unsigned long addr, unsigned long size);
 

@@ -104,8 +104,8 @@ vm() {
 if [ "${VZC_SKIP_VM:-0}" != 1 ]; then
 	# nested_guest before the VF tests: a precaution while its intermittent
 	# failures are open (Documentation/testing.rst, "Known problems").
-	vm stock module_load_unload sriov_vfs vhost_abi vhost_hostile vhost_backends vhost_iotlb vhost_net_test vhost_net_test_zc modprobe_alias nested_guest vf_probe vf_traffic vf_stress
-	vm debug module_load_unload kunit sriov_vfs vhost_abi vhost_hostile vhost_backends vhost_iotlb vhost_net_test vhost_net_test_zc modprobe_alias nested_guest vf_probe vf_traffic vf_stress
+	vm stock module_load_unload sriov_vfs vhost_abi vhost_hostile vhost_race vhost_backends vhost_iotlb vhost_net_test vhost_net_test_zc modprobe_alias nested_guest vf_probe vf_traffic vf_stress
+	vm debug module_load_unload kunit sriov_vfs vhost_abi vhost_hostile vhost_race vhost_backends vhost_iotlb vhost_net_test vhost_net_test_zc modprobe_alias nested_guest vf_probe vf_traffic vf_stress
 fi
 
 # The logs outlive a CI clone: the last run's are kept in the cache.

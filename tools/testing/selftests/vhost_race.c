@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vhost_race: the guest moves its ring indices while the device reads them,
+ * and reads the used index while the device writes it. Each index must be
+ * read and written with one 16-bit access: a byte-wise copy can combine the
+ * old low byte with the new high one (0x01ff -> 0x0200 read as 0x02ff). On
+ * the avail side that is an index 255 ahead of the truth: heads the guest
+ * never published, or (as here, where the ring is smaller) an "avail index
+ * jump" that breaks the ring. On the used side the guest sees entries that
+ * were never written.
+ *
+ * This process is the guest: a TX ring of QSZ 60-byte frames into a tap that
+ * is up, busy polling on (the device reads the avail index in a loop). Each
+ * buffer is posted again as soon as it is used, one avail index store per
+ * buffer, for --seconds S. Checks: the error eventfd never fires, the used
+ * index never moves by more than QSZ, every used id is a buffer in flight,
+ * and enough buffers went round for the index to carry into its high byte
+ * many times. --reference: against stock vhost_net (which uses
+ * __get_user/__put_user); otherwise vhost_zc's tx_packets and tx_errors must
+ * agree. TAP-style output; exit status 0 if all checks passed.
+ */
+#define _GNU_SOURCE
+#include <assert.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/if_tun.h>
+#include <linux/vhost.h>
+#include <linux/virtio_ring.h>
+#include <net/if.h>
+
+#include "vzc_counters.h"
+
+/* Smaller than 255: any torn avail read is a jump the device must report. */
+#define QSZ 64
+#define TX 1
+#define HDR 12
+#define FRAME 60
+#define GPA 0x100000ULL
+
+struct guest {
+	struct vring_desc desc[QSZ];
+	struct { uint16_t flags, idx, ring[QSZ], used_event; } avail;
+	uint8_t pad[4096 - QSZ * 16 - 2 * (QSZ + 3)];
+	struct { uint16_t flags, idx; struct vring_used_elem ring[QSZ]; uint16_t avail_event; } used;
+	uint8_t pad2[4096 - 4 - 8 * QSZ - 2];
+	uint8_t buf[QSZ][HDR + FRAME];
+};
+
+static struct guest *g;
+static int reference, failed, n;
+
+static void check(int ok, const char *what)
+{
+	n++;
+	printf("%s %d - %s\n", ok ? "ok" : "not ok", n, what);
+	failed += !ok;
+}
+
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* A tap named vrace0, up (frames from the guest reach the stack and are
+ * dropped there: they are addressed to nobody). */
+static int tap_up(void)
+{
+	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
+	int hdr = HDR, s, t = open("/dev/net/tun", O_RDWR);
+
+	assert(t >= 0);
+	strcpy(ifr.ifr_name, "vrace0");
+	assert(!ioctl(t, TUNSETIFF, &ifr));
+	assert(!ioctl(t, TUNSETVNETHDRSZ, &hdr));
+	s = socket(AF_INET, SOCK_DGRAM, 0);
+	assert(s >= 0);
+	assert(!ioctl(s, SIOCGIFFLAGS, &ifr));
+	ifr.ifr_flags |= IFF_UP;
+	assert(!ioctl(s, SIOCSIFFLAGS, &ifr));
+	close(s);
+	return t;
+}
+
+int main(int argc, char **argv)
+{
+	struct { struct vhost_memory m; struct vhost_memory_region reg; } mem = { 0 };
+	uint64_t f = 1ULL << 32, one = 1; /* VERSION_1 */
+	double seconds = 15, end;
+	unsigned int busy_us = 50;
+	int fd, tap, kick, errfd, broke = 0, jumped = 0, stray = 0;
+	uint16_t avail = 0, last_used = 0, bad_idx = 0;
+	uint8_t inflight[QSZ];
+	long long done = 0, kicks = 0, tx0 = 0, err0 = 0;
+	char what[200];
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--reference"))
+			reference = 1;
+		else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
+			seconds = atof(argv[++i]);
+		else if (!strcmp(argv[i], "--busy-poll") && i + 1 < argc)
+			busy_us = atoi(argv[++i]);
+		else
+			return fprintf(stderr, "usage: %s [--reference] [--seconds S] [--busy-poll US]\n", argv[0]), 2;
+	}
+	g = aligned_alloc(4096, (sizeof(*g) + 4095) & ~4095UL);
+	assert(g);
+	memset(g, 0, sizeof(*g));
+	for (int i = 0; i < QSZ; i++) {
+		uint8_t *fr = g->buf[i] + HDR;
+
+		/* Unicast to an address nobody has, from a local one. */
+		memcpy(fr, "\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02\x88\xb5", 14);
+		g->desc[i] = (struct vring_desc){ GPA + (uint64_t)(g->buf[i] - (uint8_t *)g), HDR + FRAME, 0, 0 };
+	}
+
+	tap = tap_up();
+	fd = open("/dev/vhost-net", O_RDWR);
+	assert(fd >= 0);
+	assert(!ioctl(fd, VHOST_SET_OWNER, NULL));
+	assert(!ioctl(fd, VHOST_SET_FEATURES, &f));
+	mem.m.nregions = 1;
+	mem.reg.guest_phys_addr = GPA;
+	mem.reg.memory_size = sizeof(*g);
+	mem.reg.userspace_addr = (uintptr_t)g;
+	assert(!ioctl(fd, VHOST_SET_MEM_TABLE, &mem));
+	{
+		struct vhost_vring_state s = { .index = TX, .num = QSZ };
+		struct vhost_vring_addr a = {
+			.index = TX, .desc_user_addr = (uintptr_t)g->desc,
+			.avail_user_addr = (uintptr_t)&g->avail, .used_user_addr = (uintptr_t)&g->used,
+		};
+		struct vhost_vring_file vf = { .index = TX };
+
+		assert(!ioctl(fd, VHOST_SET_VRING_NUM, &s));
+		s.num = 0;
+		assert(!ioctl(fd, VHOST_SET_VRING_BASE, &s));
+		assert(!ioctl(fd, VHOST_SET_VRING_ADDR, &a));
+		kick = eventfd(0, EFD_NONBLOCK);
+		errfd = eventfd(0, EFD_NONBLOCK);
+		vf.fd = kick;
+		assert(!ioctl(fd, VHOST_SET_VRING_KICK, &vf));
+		vf.fd = errfd;
+		assert(!ioctl(fd, VHOST_SET_VRING_ERR, &vf));
+		s.num = busy_us;
+		assert(!ioctl(fd, VHOST_SET_VRING_BUSYLOOP_TIMEOUT, &s));
+		vf.fd = tap;
+		assert(!ioctl(fd, VHOST_NET_SET_BACKEND, &vf));
+	}
+	if (!reference) {
+		tx0 = zc_counter("tx_packets");
+		err0 = zc_counter("tx_errors");
+	}
+
+	/* Post every buffer, one index store each, then go round. */
+	for (int i = 0; i < QSZ; i++) {
+		g->avail.ring[i] = i;
+		inflight[i] = 1;
+		__atomic_store_n(&g->avail.idx, ++avail, __ATOMIC_RELEASE);
+	}
+	assert(write(kick, &one, 8) == 8);
+	end = now() + seconds;
+	for (unsigned long spin = 0;; spin++) {
+		uint16_t u = __atomic_load_n(&g->used.idx, __ATOMIC_ACQUIRE);
+		uint16_t d = u - last_used;
+
+		if (d > QSZ) {
+			jumped = 1;
+			bad_idx = u;
+			break;
+		}
+		for (; d; d--) {
+			struct vring_used_elem e = g->used.ring[last_used % QSZ];
+
+			last_used++;
+			if (e.id >= QSZ || !inflight[e.id]) {
+				stray = 1;
+				bad_idx = (uint16_t)e.id;
+				break;
+			}
+			done++;
+			g->avail.ring[avail % QSZ] = e.id;
+			__atomic_store_n(&g->avail.idx, ++avail, __ATOMIC_RELEASE);
+		}
+		if (stray)
+			break;
+		/* No event index, and the device may sleep once its busy-poll
+		 * window ends: kick every 1024 turns (cheap for it). */
+		if ((spin & 1023) == 0) {
+			uint64_t v;
+
+			if (read(errfd, &v, 8) == 8) {
+				broke = 1;
+				break;
+			}
+			if (now() > end)
+				break;
+			kicks += write(kick, &one, 8) == 8;
+		}
+	}
+
+	snprintf(what, sizeof(what), "error eventfd silent (%lld buffers round, %lld index carries, %lld kicks)",
+		 done, done / 256, kicks);
+	check(!broke, what);
+	snprintf(what, sizeof(what), "used index never moved by more than %d (last seen %u, then %u)", QSZ,
+		 last_used, bad_idx);
+	check(!jumped, what);
+	snprintf(what, sizeof(what), "every used id was in flight (bad id %u)", stray ? bad_idx : 0);
+	check(!stray, what);
+	/* Many carries of the 16-bit index: each is a chance to tear. */
+	snprintf(what, sizeof(what), "at least 20000 buffers went round (%lld)", done);
+	check(done >= 20000, what);
+	if (!reference) {
+		snprintf(what, sizeof(what), "tx_packets counted them (+%lld, >= %lld)",
+			 zc_counter("tx_packets") - tx0, done);
+		check(zc_counter("tx_packets") - tx0 >= done, what);
+		snprintf(what, sizeof(what), "no tx_errors (+%lld)", zc_counter("tx_errors") - err0);
+		check(zc_counter("tx_errors") == err0, what);
+	}
+	close(fd);
+	close(tap);
+	printf("%d passed, %d failed\n", n - failed, failed);
+	return failed ? 1 : 0;
+}

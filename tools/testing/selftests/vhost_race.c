@@ -214,10 +214,16 @@ int main(int argc, char **argv)
 	snprintf(what, sizeof(what), "error eventfd silent (%lld buffers round, %lld index carries, %lld kicks)",
 		 done, done / 256, kicks);
 	check(!broke, what);
-	snprintf(what, sizeof(what), "used index never moved by more than %d (last seen %u, then %u)", QSZ,
-		 last_used, bad_idx);
+	if (jumped)
+		snprintf(what, sizeof(what), "used index never moved by more than %d (it went from %u to %u)",
+			 QSZ, last_used, bad_idx);
+	else
+		snprintf(what, sizeof(what), "used index never moved by more than %d", QSZ);
 	check(!jumped, what);
-	snprintf(what, sizeof(what), "every used id was in flight (bad id %u)", stray ? bad_idx : 0);
+	if (stray)
+		snprintf(what, sizeof(what), "every used id was in flight (not id %u)", bad_idx);
+	else
+		snprintf(what, sizeof(what), "every used id was in flight");
 	check(!stray, what);
 	/* Many carries of the 16-bit index: each is a chance to tear. */
 	snprintf(what, sizeof(what), "at least 20000 buffers went round (%lld)", done);

@@ -19,6 +19,9 @@
 # vhost_zc device per queue pair (busy polling, QEMU's poll-us, is not used
 # here: see the note at run_guest). Last, vhost_zc with the NIC behind an emulated IOMMU
 # (ACCESS_PLATFORM): the same checks, and IOTLB misses counted.
+# A configuration whose L2 guest resets during iperf3 is reported and run
+# once more (run_guest_twice): the nested setup does that now and then with
+# either provider.
 # The L2 kernel, initramfs and QEMU are added to the initramfs by
 # nested_guest.payload. Without nested KVM in this VM the test skips.
 . /selftests/lib.sh
@@ -140,7 +143,9 @@ l2_state() {
 	done
 }
 
-l2_fail() {
+# What a failed configuration leaves to read: CPUs, rings, counters, the
+# guest's console, QEMU's stderr.
+l2_report() {
 	l2_state
 	ring_dump
 	for d in /sys/kernel/vhost_zc/devices/*/; do
@@ -151,7 +156,49 @@ l2_fail() {
 	tail -n 30 "$l2log" 2>/dev/null
 	echo "--- QEMU stderr:"
 	cat "/tmp/qemu-$tag.err" 2>/dev/null
+}
+
+l2_fail() {
+	l2_report
 	fail "$tag: $*"
+}
+
+# Ends a configuration: QEMU (if still there), the tap, the provider module.
+# The vhost worker and the file's last reference go with the killed
+# process, but its exit can finish after wait returns: allow 10 s.
+l2_teardown() {
+	if [ -n "$qpid" ]; then
+		kill -9 $qpid 2>/dev/null
+		wait $qpid 2>/dev/null
+		qpid=
+	fi
+	/usr/sbin/ip link del vt0
+	i=0
+	case $prov in
+	vhost_zc) until rmmod vhost_zc 2>/tmp/rmmod.err; do
+			i=$((i + 1))
+			[ $i -lt 20 ] || fail "rmmod vhost_zc fails 10 s after QEMU was SIGKILLed: $(cat /tmp/rmmod.err)"
+			sleep 0.5
+		done ;;
+	vhost_net) until modprobe -r vhost_net 2>/tmp/rmmod.err; do
+			i=$((i + 1))
+			[ $i -lt 20 ] || fail "modprobe -r vhost_net fails 10 s after QEMU was SIGKILLed: $(cat /tmp/rmmod.err)"
+			sleep 0.5
+		done ;;
+	esac
+	[ ! -e /dev/vhost-net ] || fail "/dev/vhost-net still present after unloading $prov"
+}
+
+# run_guest, and once more if the L2 guest reset itself during iperf3 (it
+# returns 1 for that alone): seen with stock vhost_net as well as vhost_zc
+# in this nested setup (L1 under TCG); Documentation/testing.rst, "Known
+# problems". The reset is reported in full; a second one fails.
+run_guest_twice() {
+	retried=
+	run_guest "$@" && return 0
+	retried=1
+	run_guest "$@"
+	retried=
 }
 
 # iperf3 client against the guest (output in /tmp/iperf.out); once more if
@@ -294,7 +341,16 @@ run_guest() {
 	[ -n "$mbps_r" ] || tail -n 5 /tmp/iperf.out
 	echo "$tag: iperf3 host->guest ${mbps:-?} Mbit/s, guest->host ${mbps_r:-?} Mbit/s"
 	qemu_alive || l2_fail "QEMU exited during iperf3"
-	case $(mon "info status") in *running*) ;; *) l2_fail "the guest stopped during iperf3 (reset or crash)" ;; esac
+	case $(mon "info status") in
+	*running*) ;;
+	*)
+		[ -z "$retried" ] || l2_fail "the guest stopped during iperf3 (reset or crash), again"
+		l2_report
+		echo "$tag: RETRY: the guest stopped during iperf3 (reset or crash; above); running this configuration once more"
+		l2_teardown
+		return 1
+		;;
+	esac
 	if [ "$prov" = vhost_zc ]; then
 		for d in /sys/kernel/vhost_zc/devices/*/; do
 			echo "$tag: after iperf3: $d: rx_packets $(cat "$d/rx_packets") tx_packets $(cat "$d/tx_packets") rx_kicks $(cat "$d/rx_kicks") tx_kicks $(cat "$d/tx_kicks") rx_calls $(cat "$d/rx_calls") tx_calls $(cat "$d/tx_calls") rx_dropped $(cat "$d/rx_dropped") tx_dropped $(cat "$d/tx_dropped") rx_errors $(cat "$d/rx_errors") tx_errors $(cat "$d/tx_errors")"
@@ -320,23 +376,7 @@ run_guest() {
 	kill $ipid 2>/dev/null
 	wait $ipid 2>/dev/null
 	[ "$prov" != vhost_zc ] || echo "$tag: SIGKILLed during iperf3 --bidir (rx_packets $before at the kill)"
-	/usr/sbin/ip link del vt0
-	# The vhost worker and the file's last reference go with the killed
-	# process, but its exit can finish after wait returns: allow 10 s.
-	i=0
-	case $prov in
-	vhost_zc) until rmmod vhost_zc 2>/tmp/rmmod.err; do
-			i=$((i + 1))
-			[ $i -lt 20 ] || fail "rmmod vhost_zc fails 10 s after QEMU was SIGKILLed: $(cat /tmp/rmmod.err)"
-			sleep 0.5
-		done ;;
-	vhost_net) until modprobe -r vhost_net 2>/tmp/rmmod.err; do
-			i=$((i + 1))
-			[ $i -lt 20 ] || fail "modprobe -r vhost_net fails 10 s after QEMU was SIGKILLed: $(cat /tmp/rmmod.err)"
-			sleep 0.5
-		done ;;
-	esac
-	[ ! -e /dev/vhost-net ] || fail "/dev/vhost-net still present after unloading $prov"
+	l2_teardown
 	echo "$tag: QEMU SIGKILLed, $prov unloaded"
 }
 
@@ -345,15 +385,15 @@ ratio_line() {
 	echo "throughput $1: vhost_net $2 Mbit/s, vhost_zc $3 Mbit/s, ratio $(awk "BEGIN { if ($2 > 0) printf \"%.2f\", $3 / $2; else print \"n/a\" }")"
 }
 
-run_guest vhost_zc 1
-run_guest vhost_net 1
+run_guest_twice vhost_zc 1
+run_guest_twice vhost_net 1
 ratio_line "host->guest" "$mbps_vhost_net" "$mbps_vhost_zc"
 ratio_line "guest->host" "$mbps_r_vhost_net" "$mbps_r_vhost_zc"
 # Multiqueue: queues=2, i.e. two vhost_zc devices serving one NIC.
-run_guest vhost_zc 2
-run_guest vhost_net 2
+run_guest_twice vhost_zc 2
+run_guest_twice vhost_net 2
 ratio_line "queues=2 (iperf3 -P 2) host->guest" "$mbps_vhost_net_mq2" "$mbps_vhost_zc_mq2"
 ratio_line "queues=2 (iperf3 -P 2) guest->host" "$mbps_r_vhost_net_mq2" "$mbps_r_vhost_zc_mq2"
 # Behind a vIOMMU: VIRTIO_F_ACCESS_PLATFORM, the device IOTLB.
-run_guest vhost_zc 1 viommu
+run_guest_twice vhost_zc 1 viommu
 echo "throughput vhost_zc behind a vIOMMU: host->guest $mbps_vhost_zc_viommu Mbit/s, guest->host $mbps_r_vhost_zc_viommu Mbit/s"

@@ -20,8 +20,8 @@
 # here: see the note at run_guest). Last, vhost_zc with the NIC behind an emulated IOMMU
 # (ACCESS_PLATFORM): the same checks, and IOTLB misses counted.
 # A configuration whose L2 guest resets during iperf3 is reported and run
-# once more (run_guest_twice): the nested setup does that now and then with
-# either provider.
+# again, up to 3 tries (run_guest_tries): the nested setup does that now and
+# then with either provider (stock vhost_net twice in a row once).
 # The L2 kernel, initramfs and QEMU are added to the initramfs by
 # nested_guest.payload. Without nested KVM in this VM the test skips.
 . /selftests/lib.sh
@@ -189,16 +189,18 @@ l2_teardown() {
 	[ ! -e /dev/vhost-net ] || fail "/dev/vhost-net still present after unloading $prov"
 }
 
-# run_guest, and once more if the L2 guest reset itself during iperf3 (it
-# returns 1 for that alone): seen with stock vhost_net as well as vhost_zc
-# in this nested setup (L1 under TCG); Documentation/testing.rst, "Known
-# problems". The reset is reported in full; a second one fails.
-run_guest_twice() {
-	retried=
-	run_guest "$@" && return 0
-	retried=1
-	run_guest "$@"
-	retried=
+# run_guest, again while the L2 guest resets itself during iperf3 (it
+# returns 1 for that alone), 3 tries: seen with stock vhost_net as well as
+# vhost_zc in this nested setup (L1 under TCG); Documentation/testing.rst,
+# "Known problems". Each reset is reported in full. The third fails
+# vhost_zc; for the vhost_net reference it only costs this run its numbers
+# (ratio n/a): the reference is not what is tested.
+run_guest_tries() {
+	try=1
+	until run_guest "$@"; do
+		try=$((try + 1))
+	done
+	try=
 }
 
 # iperf3 client against the guest (output in /tmp/iperf.out); once more if
@@ -344,9 +346,16 @@ run_guest() {
 	case $(mon "info status") in
 	*running*) ;;
 	*)
-		[ -z "$retried" ] || l2_fail "the guest stopped during iperf3 (reset or crash), again"
+		[ "${try:-3}" -lt 3 ] || [ "$prov" = vhost_net ] ||
+			l2_fail "the guest stopped during iperf3 (reset or crash), in all 3 tries"
 		l2_report
-		echo "$tag: RETRY: the guest stopped during iperf3 (reset or crash; above); running this configuration once more"
+		if [ "${try:-3}" -ge 3 ]; then
+			echo "$tag: REFERENCE LOST: the guest stopped during iperf3 (reset or crash) in all 3 tries; no vhost_net numbers in this run"
+			l2_teardown
+			eval "mbps_$tag=0 mbps_r_$tag=0"
+			return 0
+		fi
+		echo "$tag: RETRY: the guest stopped during iperf3 (reset or crash; above); running this configuration again (try $((try + 1)) of 3)"
 		l2_teardown
 		return 1
 		;;
@@ -385,15 +394,15 @@ ratio_line() {
 	echo "throughput $1: vhost_net $2 Mbit/s, vhost_zc $3 Mbit/s, ratio $(awk "BEGIN { if ($2 > 0) printf \"%.2f\", $3 / $2; else print \"n/a\" }")"
 }
 
-run_guest_twice vhost_zc 1
-run_guest_twice vhost_net 1
+run_guest_tries vhost_zc 1
+run_guest_tries vhost_net 1
 ratio_line "host->guest" "$mbps_vhost_net" "$mbps_vhost_zc"
 ratio_line "guest->host" "$mbps_r_vhost_net" "$mbps_r_vhost_zc"
 # Multiqueue: queues=2, i.e. two vhost_zc devices serving one NIC.
-run_guest_twice vhost_zc 2
-run_guest_twice vhost_net 2
+run_guest_tries vhost_zc 2
+run_guest_tries vhost_net 2
 ratio_line "queues=2 (iperf3 -P 2) host->guest" "$mbps_vhost_net_mq2" "$mbps_vhost_zc_mq2"
 ratio_line "queues=2 (iperf3 -P 2) guest->host" "$mbps_r_vhost_net_mq2" "$mbps_r_vhost_zc_mq2"
 # Behind a vIOMMU: VIRTIO_F_ACCESS_PLATFORM, the device IOTLB.
-run_guest_twice vhost_zc 1 viommu
+run_guest_tries vhost_zc 1 viommu
 echo "throughput vhost_zc behind a vIOMMU: host->guest $mbps_vhost_zc_viommu Mbit/s, guest->host $mbps_r_vhost_zc_viommu Mbit/s"

@@ -193,8 +193,8 @@ impl RingMem<'_> {
 
     /// Reads the little-endian `u16` at ring address `addr` with one load:
     /// the guest moves its indices while we read them, and a byte-wise copy
-    /// may combine the old low byte with the new high one (an index 256
-    /// ahead of the truth: heads never published, or an "avail jump").
+    /// may combine the old low byte with the new high one (an index up to
+    /// 255 ahead of the truth: heads never published, or an "avail jump").
     pub(super) fn read_u16(&self, addr: u64) -> Result<u16> {
         match self.u16_hva(addr, ACCESS_RO)? {
             Some(hva) => user::read_u16(hva).map(u16::from_le),

@@ -9,6 +9,21 @@ modprobe() { /usr/sbin/modprobe "$@"; }
 # vhost_zc.ko depends on tun.ko and tap.ko (tun_get_socket, tap_get_socket,
 # like vhost_net); insmod does not resolve dependencies, so load them first.
 vzc_insmod() { modprobe tun && modprobe tap && insmod "$VZC_KO"; }
+# tun_dev: tun loaded and /dev/net/tun there (no udev in the VM).
+tun_dev() {
+	mkdir -p /dev/net
+	modprobe tun || fail "modprobe tun failed"
+	[ -c /dev/net/tun ] || mknod /dev/net/tun c 10 200
+}
+# reference BIN: BIN --reference against stock vhost_net (loaded for it,
+# unloaded after): the expectations must hold there first.
+reference() {
+	modprobe vhost_net || fail "modprobe vhost_net failed"
+	echo "--- reference: stock vhost_net"
+	"$1" --reference; _rc=$?
+	modprobe -r vhost_net || fail "modprobe -r vhost_net failed"
+	[ $_rc = 0 ] || fail "the expectations do not hold for stock vhost_net"
+}
 # The emulated 82576 PF (8086:10c9) with igb bound: sets $pf to its sysfs dir.
 pf_up() {
 	pf=

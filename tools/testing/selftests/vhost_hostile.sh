@@ -5,14 +5,8 @@
 # against stock vhost_net (the reference) and then vhost_zc.
 . /selftests/lib.sh
 bin=/selftests/bin/vhost_hostile
-mkdir -p /dev/net
-modprobe tun || fail "modprobe tun failed"
-[ -c /dev/net/tun ] || mknod /dev/net/tun c 10 200
-
-modprobe vhost_net || fail "modprobe vhost_net failed"
-echo "--- reference: stock vhost_net"
-$bin --reference || { modprobe -r vhost_net; fail "the expectations do not hold for stock vhost_net"; }
-modprobe -r vhost_net || fail "modprobe -r vhost_net failed"
+tun_dev
+reference $bin
 
 vzc_insmod || fail "insmod vhost_zc failed"
 echo "--- vhost_zc"

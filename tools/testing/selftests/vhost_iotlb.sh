@@ -5,15 +5,8 @@
 # vhost_net first (the reference), then vhost_zc.
 . /selftests/lib.sh
 bin=/selftests/bin/vhost_iotlb
-mkdir -p /dev/net
-modprobe tun || fail "modprobe tun failed"
-[ -c /dev/net/tun ] || mknod /dev/net/tun c 10 200
-
-modprobe vhost_net || fail "modprobe vhost_net failed"
-echo "--- reference: stock vhost_net"
-$bin --reference; rc=$?
-modprobe -r vhost_net || fail "modprobe -r vhost_net failed"
-[ $rc = 0 ] || fail "the expectations do not hold for stock vhost_net"
+tun_dev
+reference $bin
 
 vzc_insmod || fail "insmod vhost_zc failed"
 echo "--- vhost_zc"

@@ -5,14 +5,8 @@
 # either side. Stock vhost_net first (the reference), then vhost_zc.
 . /selftests/lib.sh
 bin=/selftests/bin/vhost_race
-mkdir -p /dev/net
-modprobe tun || fail "modprobe tun failed"
-[ -c /dev/net/tun ] || mknod /dev/net/tun c 10 200
-
-modprobe vhost_net || fail "modprobe vhost_net failed"
-echo "--- reference: stock vhost_net"
-$bin --reference || { modprobe -r vhost_net; fail "the expectations do not hold for stock vhost_net"; }
-modprobe -r vhost_net || fail "modprobe -r vhost_net failed"
+tun_dev
+reference $bin
 
 vzc_insmod || fail "insmod vhost_zc failed"
 echo "--- vhost_zc"

@@ -43,6 +43,20 @@ modprobe kvm_amd 2>/tmp/kvm.err || skip "modprobe kvm_amd failed: $(cat /tmp/kvm
 echo quit | timeout 30 $qemu -M none -accel kvm -nodefaults -display none -monitor stdio >/tmp/probe 2>&1 ||
 	skip "QEMU cannot use KVM in this VM: $(tail -n 3 /tmp/probe | tr '\n' ' ')"
 
+# KVM's side of an L2 reset, for l2_report: the shutdown exit (a triple
+# fault, SVM_EXIT_SHUTDOWN = 127) with the guest RIP, exits on intercepted
+# exceptions (64..95) and the exceptions KVM injected. All rare, so cheap.
+# L2 runs with nokaslr, so the RIPs map to the kernel's System.map.
+tr=/sys/kernel/debug/tracing
+if [ -w $tr/events/kvm/kvm_exit/filter ]; then
+	echo 'exit_reason == 127 || (exit_reason >= 64 && exit_reason < 96)' >$tr/events/kvm/kvm_exit/filter &&
+		echo 1 >$tr/events/kvm/kvm_exit/enable && echo 1 >$tr/events/kvm/kvm_inj_exception/enable ||
+		echo "note: no KVM tracing (l2_report will lack KVM's side)"
+else
+	tr=
+	echo "note: no tracefs: l2_report will lack KVM's side of a reset"
+fi
+
 modprobe tun || fail "modprobe tun failed"
 mkdir -p /dev/net
 [ -c /dev/net/tun ] || mknod /dev/net/tun c 10 200 || fail "cannot create /dev/net/tun"
@@ -141,6 +155,26 @@ l2_stopped() {
 	return 1
 }
 
+# l2_sym RIP: the L2 kernel function at RIP (L2 boots with nokaslr, the
+# same kernel as L1 on the stock flavor), from L1's kallsyms shifted by
+# L1's KASLR offset. The low 32 bits suffice (kernel text, below 0xc0000000)
+# and stay exact in awk's doubles.
+l2_sym() {
+	awk -v rip="$1" '
+	function h(s,  i, v) {
+		s = tolower(substr(s, length(s) - 7)); v = 0
+		for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
+		return v
+	}
+	$3 == "_text" { off = h($1) - h("81000000"); next }
+	NF == 3 && ($2 == "t" || $2 == "T") { a[NR] = $1; n[NR] = $3 }
+	END {
+		want = h(rip) + off
+		for (i in a) { v = h(a[i]); if (v <= want && v > best) { best = v; name = n[i] } }
+		if (name == "") print "?"; else printf "%s+0x%x\n", name, want - best
+	}' /proc/kallsyms
+}
+
 # Where a stopped guest's CPUs stood says what broke.
 l2_state() {
 	[ -p "$mon.in" ] && qemu_alive || return 0
@@ -156,6 +190,16 @@ l2_state() {
 # guest's console, QEMU's stderr.
 l2_report() {
 	l2_state
+	if [ -n "$tr" ]; then
+		echo "--- KVM trace (shutdown and exception exits, injected exceptions), last lines:"
+		grep -v '^#' $tr/trace | tail -n 20 | tee /tmp/kvm-trace
+		# On the stock kernel L2 runs L1's own kernel: name each RIP.
+		if grep -q "L2-BOOTED $(uname -r)\$" "$l2log" 2>/dev/null; then
+			for rip in $(grep -o 'rip 0x[0-9a-f]*' /tmp/kvm-trace | sort -u | cut -c7-); do
+				echo "rip $rip: $(l2_sym "$rip")"
+			done
+		fi
+	fi
 	ring_dump
 	for d in /sys/kernel/vhost_zc/devices/*/; do
 		[ -d "$d" ] || continue
@@ -302,6 +346,7 @@ run_guest() {
 	mon=/tmp/mon-$tag
 	rm -f "$l2log" "$mon.in" "$mon.out"
 	mkfifo "$mon.in" "$mon.out"
+	[ -z "$tr" ] || : >$tr/trace
 	start=$(date +%s)
 	# -cpu qemu64 and modern-pio-notify=on: what proved reliable nested under
 	# TCG (see toolchain notes); romfile= and -nodefaults: no option ROMs.
@@ -309,7 +354,7 @@ run_guest() {
 	$qemu $machine -accel kvm -cpu qemu64 -m 256 -smp "$q" -nodefaults -vga none \
 		-display none -monitor pipe:"$mon" -action reboot=shutdown,shutdown=pause $iommu_dev \
 		-kernel /nested/vmlinuz -initrd /nested/initramfs.gz \
-		-append "console=ttyS0 panic=-1 quiet$append" \
+		-append "console=ttyS0 panic=-1 quiet nokaslr$append" \
 		-serial "file:$l2log" \
 		-netdev tap,id=n1,ifname=vt0,script=no,downscript=no,vhost=on$mq_netdev \
 		-device virtio-net-pci,id=nic0,netdev=n1,mac=52:54:00:12:34:56,romfile=,modern-pio-notify=on$mq_dev$iommu_nic \

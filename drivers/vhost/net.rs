@@ -358,6 +358,7 @@ impl Dev {
                 if tlb.len() >= iotlb::MAX_IOTLB_ENTRIES {
                     if let Some(i) = iotlb::oldest(tlb) {
                         let _ = tlb.remove(i);
+                        iotlb::reindex(tlb);
                     }
                 }
                 tlb.reserve(1, GFP_KERNEL).map_err(|_| ())?;
@@ -365,6 +366,7 @@ impl Dev {
                 e.seq = self.seq;
                 let at = iotlb::insert_index(tlb, e.start);
                 tlb.insert_within_capacity(at, e).map_err(|_| ())?;
+                iotlb::reindex(tlb);
                 let mut wake = 0;
                 for (q, vq) in self.vqs.iter_mut().enumerate() {
                     if let Some(miss) = vq.miss {
@@ -383,6 +385,7 @@ impl Dev {
                 // As upstream, a wrapping range removes nothing.
                 let last = m.iova.wrapping_add(m.size - 1);
                 tlb.retain(|e| !iotlb::overlaps(e, m.iova, last));
+                iotlb::reindex(tlb);
                 Ok(0)
             }
             _ => Err(()),

@@ -18,7 +18,8 @@
 # Then vhost_zc again with queues=2 (multiqueue): the same checks, one
 # vhost_zc device per queue pair (busy polling, QEMU's poll-us, is not used
 # here: see the note at run_guest). Last, vhost_zc with the NIC behind an emulated IOMMU
-# (ACCESS_PLATFORM): the same checks, and IOTLB misses counted.
+# (ACCESS_PLATFORM): the same checks, and IOTLB misses counted; then
+# vhost_net behind it, the reference for that throughput.
 # A configuration whose L2 guest resets (at any point), or whose kernel does
 # not reach /init, is reported and run again, up to 3 tries
 # (run_guest_tries): the nested setup does that now and then with either
@@ -489,5 +490,7 @@ ratio_line "queues=2 (iperf3 -P 2) host->guest" "$mbps_vhost_net_mq2" "$mbps_vho
 ratio_line "queues=2 (iperf3 -P 2) guest->host" "$mbps_r_vhost_net_mq2" "$mbps_r_vhost_zc_mq2"
 # Behind a vIOMMU: VIRTIO_F_ACCESS_PLATFORM, the device IOTLB.
 run_guest_tries vhost_zc 1 viommu
-echo "throughput vhost_zc behind a vIOMMU: host->guest $mbps_vhost_zc_viommu Mbit/s, guest->host $mbps_r_vhost_zc_viommu Mbit/s"
+run_guest_tries vhost_net 1 viommu
+ratio_line "behind a vIOMMU host->guest" "$mbps_vhost_net_viommu" "$mbps_vhost_zc_viommu"
+ratio_line "behind a vIOMMU guest->host" "$mbps_r_vhost_net_viommu" "$mbps_r_vhost_zc_viommu"
 echo "configurations run again after an L2 reset or boot hang: $retries (RETRY above)"

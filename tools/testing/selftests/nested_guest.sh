@@ -46,11 +46,12 @@ echo quit | timeout 30 $qemu -M none -accel kvm -nodefaults -display none -monit
 
 # KVM's side of an L2 reset, for l2_report: the shutdown exit (a triple
 # fault, SVM_EXIT_SHUTDOWN = 127) with the guest RIP, exits on intercepted
-# exceptions (64..95) and the exceptions KVM injected. All rare, so cheap.
+# exceptions (64..95, but #PF, 78: all of shadow paging's) and the
+# exceptions KVM injected. All rare, so cheap.
 # L2 runs with nokaslr, so the RIPs map to the kernel's System.map.
 tr=/sys/kernel/debug/tracing
 if [ -w $tr/events/kvm/kvm_exit/filter ]; then
-	echo 'exit_reason == 127 || (exit_reason >= 64 && exit_reason < 96)' >$tr/events/kvm/kvm_exit/filter &&
+	echo 'exit_reason == 127 || (exit_reason >= 64 && exit_reason < 96 && exit_reason != 78)' >$tr/events/kvm/kvm_exit/filter &&
 		echo 1 >$tr/events/kvm/kvm_exit/enable && echo 1 >$tr/events/kvm/kvm_inj_exception/enable ||
 		echo "note: no KVM tracing (l2_report will lack KVM's side)"
 else
@@ -195,7 +196,7 @@ l2_report() {
 		echo "--- KVM trace (shutdown and exception exits, injected exceptions), last lines:"
 		grep -v '^#' $tr/trace | tail -n 20 | tee /tmp/kvm-trace
 		# On the stock kernel L2 runs L1's own kernel: name each RIP.
-		if grep -q "L2-BOOTED $(uname -r)\$" "$l2log" 2>/dev/null; then
+		if tr -d '\r' <"$l2log" 2>/dev/null | grep -qx "L2-BOOTED $(uname -r)"; then
 			for rip in $(grep -o 'rip 0x[0-9a-f]*' /tmp/kvm-trace | sort -u | cut -c7-); do
 				echo "rip $rip: $(l2_sym "$rip")"
 			done

@@ -23,5 +23,10 @@ expect lockdep.log 1 '^FAIL t/kernel-log' 'circular locking'
 expect kmemleak.log 1 '^FAIL t/kernel-log' 'unreferenced object'
 expect died.log 1 '^FAIL t/alpha \(never finished\)' '^FAIL t/vm' 'Kernel panic'
 expect boot-note.log 0 '^PASS t/alpha$' '^NOTE t/boot' 'wild-memory-access'
-[ $bad = 0 ] && echo "parse-log: 7 recorded logs judged as expected"
+expect retry.log 0 '^PASS t/nested$' '^NOTE t/nested: vhost_zc_mq2: RETRY: the guest stopped' \
+	'^NOTE t/nested: vhost_net_mq2: REFERENCE LOST' '^NOTE t/alpha: alpha: RETRY'
+out=$("$here/parse-log.sh" t "$td/retry.log" 2>&1)
+grep -q 'outside' <<<"$out" && { echo "retry.log: a RETRY line outside any test was noted"; bad=1; }
+[ "$(grep -c '^NOTE' <<<"$out")" = 3 ] || { echo "retry.log: want 3 NOTE lines:"; echo "$out"; bad=1; }
+[ $bad = 0 ] && echo "parse-log: 8 recorded logs judged as expected"
 exit $bad

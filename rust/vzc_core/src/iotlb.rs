@@ -247,6 +247,16 @@ mod tests {
         t
     }
 
+    /// A reproducible pseudo-random sequence (xorshift64) for table tests.
+    fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+        move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        }
+    }
+
     /// The linear scan the binary search replaces: the reference.
     fn first_linear(t: &[IotlbEntry], addr: u64, last: u64) -> Option<usize> {
         t.iter()
@@ -256,13 +266,7 @@ mod tests {
 
     #[test]
     fn binary_search_finds_what_the_linear_scan_finds() {
-        let mut seed = 0x0dd_ba11_5eed_u64;
-        let mut rnd = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut rnd = xorshift(0x0dd_ba11_5eed);
         for _ in 0..20000 {
             let mut maps = [(0u64, 0u64, 0u64, 0u8); 8];
             let n = (rnd() % 9) as usize;
@@ -439,13 +443,7 @@ mod tests {
     fn translation_terminates_on_arbitrary_tables() {
         // Any table, any request: at most entries + 1 items, and the bytes
         // yielded never exceed the request.
-        let mut seed = 0x1234_5678_9abc_def0u64;
-        let mut rnd = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut rnd = xorshift(0x1234_5678_9abc_def0);
         for _ in 0..2000 {
             let mut maps = [(0u64, 0u64, 0u64, 0u8); 6];
             for m in maps.iter_mut() {

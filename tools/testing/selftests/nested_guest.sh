@@ -48,7 +48,7 @@ echo quit | timeout 30 $qemu -M none -accel kvm -nodefaults -display none -monit
 # fault, SVM_EXIT_SHUTDOWN = 127) with the guest RIP, exits on intercepted
 # exceptions (64..95, but #PF, 78: all of shadow paging's) and the
 # exceptions KVM injected. All rare, so cheap.
-# L2 runs with nokaslr, so the RIPs map to the kernel's System.map.
+# L2 runs with nokaslr, so l2_sym can name the RIPs (stock kernel).
 tr=/sys/kernel/debug/tracing
 if [ -w $tr/events/kvm/kvm_exit/filter ]; then
 	echo 'exit_reason == 127 || (exit_reason >= 64 && exit_reason < 96 && exit_reason != 78)' >$tr/events/kvm/kvm_exit/filter &&
@@ -59,9 +59,7 @@ else
 	echo "note: no tracefs: l2_report will lack KVM's side of a reset"
 fi
 
-modprobe tun || fail "modprobe tun failed"
-mkdir -p /dev/net
-[ -c /dev/net/tun ] || mknod /dev/net/tun c 10 200 || fail "cannot create /dev/net/tun"
+tun_dev
 rmmod vhost_zc 2>/dev/null
 modprobe -r vhost_net 2>/dev/null
 
@@ -317,7 +315,7 @@ zc_sum() {
 # the guest uses them all). viommu: the guest's NIC sits behind an emulated
 # Intel IOMMU (q35, intel-iommu, iommu_platform=on), so QEMU acks
 # VIRTIO_F_ACCESS_PLATFORM and feeds vhost's IOTLB from its misses.
-# Sets mbps_<tag> (host->guest) and mbps_r_<tag> (guest->host).
+# Records mbps_<tag> (host->guest) and mbps_r_<tag> (guest->host) in $vars.
 run_guest() {
 	prov=$1 q=$2 viommu=${3:-}
 	# A subshell does not inherit the script's EXIT trap: a failed try
@@ -494,4 +492,4 @@ run_guest_tries vhost_zc 1 viommu
 run_guest_tries vhost_net 1 viommu
 ratio_line "behind a vIOMMU host->guest" "$mbps_vhost_net_viommu" "$mbps_vhost_zc_viommu"
 ratio_line "behind a vIOMMU guest->host" "$mbps_r_vhost_net_viommu" "$mbps_r_vhost_zc_viommu"
-echo "configurations run again after an L2 reset or boot hang: $retries (RETRY above)"
+echo "configuration tries repeated (L2 reset, boot hang, or a failed reference): $retries (RETRY above)"

@@ -14,7 +14,7 @@ use core::cell::Cell;
 use core::sync::atomic::{fence, Ordering};
 use kernel::prelude::*;
 
-use super::ring::{self, avail, used, Guest, Log, RingMem, UserDescTable};
+use super::guest_mem::{self as ring, avail, used, Guest, Log, RingMem, UserDescTable};
 use crate::glue::socket::{iovec, BackendSocket, IoVec};
 use crate::vzc_core::{
     avail_pending,

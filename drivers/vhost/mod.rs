@@ -7,7 +7,7 @@
 //! the core (`vzc_core::vhost`) so they are tested in userspace.
 
 mod datapath;
-mod net;
-mod ring;
+mod guest_mem;
+mod ioctl;
 
-pub(crate) use net::VhostNet;
+pub(crate) use ioctl::VhostNet;

@@ -18,7 +18,7 @@ use kernel::{
 };
 
 use super::datapath::{self, Broken, Counts, Outcome, RingState, Scratch};
-use super::ring::{self, Guest, Log, Notifier, RingMem};
+use super::guest_mem::{self, Guest, Log, Notifier, RingMem};
 use crate::glue::{
     eventfd::{EventfdCtx, EventfdFile},
     miscdev::FileOps,
@@ -436,7 +436,7 @@ impl Dev {
         let g = Guest::new(mem, tlb);
         let log = (features & (1 << abi::VHOST_F_LOG_ALL) != 0).then(|| Log {
             base: log_base,
-            gpa_end: ring::gpa_end(&g.mem),
+            gpa_end: guest_mem::gpa_end(&g.mem),
         });
         let seen = vq.last_avail_idx;
         let mut rs = RingState {
@@ -520,7 +520,7 @@ impl Dev {
         let Some(mem) = self.ring_mem() else {
             return false;
         };
-        let Ok(idx) = ring::get_u16(&mem, vq.addr.avail, avail_off::IDX) else {
+        let Ok(idx) = guest_mem::get_u16(&mem, vq.addr.avail, avail_off::IDX) else {
             return false;
         };
         if idx == vq.last_avail_idx || vq.blocked_at == Some(idx) {
@@ -721,9 +721,9 @@ impl VhostNet {
             }
         };
         let flags = used(dev, used_off::FLAGS, ACCESS_RO)?;
-        ring::put_u16(&RingMem::User, flags, 0, 0)?;
+        guest_mem::put_u16(&RingMem::User, flags, 0, 0)?;
         let idx = used(dev, used_off::IDX, ACCESS_RO)?;
-        let used_idx = ring::get_u16(&RingMem::User, idx, 0)?;
+        let used_idx = guest_mem::get_u16(&RingMem::User, idx, 0)?;
         let mask = if q == TX { EPOLLOUT } else { EPOLLIN };
         let vq = &mut dev.vqs[q];
         vq.last_used_idx = used_idx;

@@ -19,6 +19,7 @@
 //! - `guest_mem.rs`: guest memory as the owner's user memory (memory table
 //!   or IOTLB), ring and descriptor-table access, the dirty log.
 
+#[path = "backend/tap.rs"]
 mod datapath;
 mod dev;
 mod file;

@@ -38,14 +38,13 @@ use kernel::{
     sync::{aref::ARef, poll::PollCondVar, Arc, Mutex, MutexGuard},
 };
 
-use super::datapath::Scratch;
+use super::backend::{Backend, Scratch};
 use super::guest_mem::{Notifier, RingMem};
 use super::iotlb::Miss;
 use super::worker::Kicker;
 use crate::glue::{
     eventfd::{EventfdCtx, EventfdFile},
     poll::Polled,
-    socket::BackendSocket,
     user,
     worker::Task,
 };
@@ -103,7 +102,7 @@ pub(super) struct Vring {
     pub(super) err: Option<EventfdCtx>,
     /// `VHOST_SET_VRING_BUSYLOOP_TIMEOUT`, in microseconds (0: off).
     pub(super) busyloop_timeout: u32,
-    pub(super) backend: Option<Polled<BackendSocket, Kicker>>,
+    pub(super) backend: Option<Backend>,
     /// The last run ended `Outcome::Blocked`, with the guest's avail
     /// index then: a busy poll waits for the socket (TX) or for buffers
     /// beyond that index (RX) instead of rerunning at once.

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 
-//! Guest memory and split-ring access for the worker.
+//! Guest memory and split-ring access for the worker (upstream
+//! `vhost_copy_to_user` / `vhost_copy_from_user`, `translate_desc`,
+//! `log_write`).
 //!
 //! The worker is a thread of the owner, so guest memory is the owner's user
 //! memory: every access is a fault-checked user copy, and every address comes
 //! from the memory table (`vzc_core::MemTable`) or from the ring addresses
 //! userspace set. Whatever the guest wrote is parsed by the core first.
 
-use core::cell::Cell;
+use core::{cell::Cell, ops::Range};
 use kernel::prelude::*;
 
 use crate::glue::user;
@@ -97,18 +99,47 @@ impl<'a> Guest<'a> {
     }
 }
 
+/// Why a copy through [`for_each_piece`] failed.
+pub(super) enum PieceError {
+    /// The range does not translate (the translation's error).
+    Xlate(RingError),
+    /// A piece's host address is unusable, or its user copy faulted.
+    Fault,
+}
+
+/// Runs `copy(hva, at)` on each host piece of an access of `len` bytes, in
+/// order: `hva` is the piece's user address, `at` its bytes within the
+/// access (the pieces cover `0..len`). The first error ends the walk.
+pub(super) fn for_each_piece(
+    pieces: impl Iterator<Item = Result<HostRange, RingError>>,
+    len: usize,
+    mut copy: impl FnMut(usize, Range<usize>) -> Result,
+) -> Result<(), PieceError> {
+    let mut done = 0usize;
+    for piece in pieces {
+        let p = piece.map_err(PieceError::Xlate)?;
+        let hva = usize::try_from(p.addr()).map_err(|_| PieceError::Fault)?;
+        let end = usize::try_from(p.len())
+            .ok()
+            .and_then(|n| done.checked_add(n))
+            .filter(|&end| end <= len)
+            .ok_or(PieceError::Fault)?;
+        copy(hva, done..end).map_err(|_| PieceError::Fault)?;
+        done = end;
+    }
+    Ok(())
+}
+
 impl GuestMemory for Guest<'_> {
     fn read_obj(&self, gpa: u64, buf: &mut [u8]) -> Result<(), RingError> {
-        let mut done = 0usize;
-        for piece in self.xlate(gpa, buf.len() as u64, false) {
-            let piece = piece?;
-            let n = piece.len() as usize;
-            let addr = usize::try_from(piece.addr()).map_err(|_| RingError::Fault)?;
-            let dst = buf.get_mut(done..done + n).ok_or(RingError::Fault)?;
-            user::read_into(addr, dst).map_err(|_| RingError::Fault)?;
-            done += n;
-        }
-        Ok(())
+        let len = buf.len();
+        for_each_piece(self.xlate(gpa, len as u64, false), len, |hva, at| {
+            user::read_into(hva, &mut buf[at])
+        })
+        .map_err(|e| match e {
+            PieceError::Xlate(e) => e,
+            PieceError::Fault => RingError::Fault,
+        })
     }
 
     fn check_range(&self, gpa: u64, len: u64, write: bool) -> Result<(), RingError> {
@@ -141,40 +172,40 @@ impl RingMem<'_> {
         }
     }
 
-    /// Fills `buf` from ring address `addr`.
-    pub(super) fn read(&self, addr: u64, buf: &mut [u8]) -> Result {
+    /// Runs `copy(hva, at)` over the host pieces of `len` bytes at ring
+    /// address `addr` for `access` (`ACCESS_*`), as [`for_each_piece`]:
+    /// one piece for a user address, as many as the IOTLB maps otherwise.
+    fn for_each_hva(
+        &self,
+        addr: u64,
+        len: usize,
+        access: u8,
+        copy: impl FnMut(usize, Range<usize>) -> Result,
+    ) -> Result {
         match self {
-            RingMem::User => user::read_into(uaddr(addr, 0)?, buf),
+            RingMem::User => {
+                let mut copy = copy;
+                copy(uaddr(addr, 0)?, 0..len)
+            }
             RingMem::Tlb(t, _) => {
-                let mut done = 0usize;
-                for p in t.translate_iter(addr, buf.len() as u64, ACCESS_RO) {
-                    let p = p.map_err(|_| EFAULT)?;
-                    let n = p.len() as usize;
-                    let dst = buf.get_mut(done..done + n).ok_or(EFAULT)?;
-                    user::read_into(uaddr(p.addr(), 0)?, dst)?;
-                    done += n;
-                }
-                Ok(())
+                for_each_piece(t.translate_iter(addr, len as u64, access), len, copy)
+                    .map_err(|_| EFAULT)
             }
         }
     }
 
+    /// Fills `buf` from ring address `addr`.
+    pub(super) fn read(&self, addr: u64, buf: &mut [u8]) -> Result {
+        self.for_each_hva(addr, buf.len(), ACCESS_RO, |hva, at| {
+            user::read_into(hva, &mut buf[at])
+        })
+    }
+
     /// Writes `data` at ring address `addr`.
     pub(super) fn write(&self, addr: u64, data: &[u8]) -> Result {
-        match self {
-            RingMem::User => user::write_bytes(uaddr(addr, 0)?, data),
-            RingMem::Tlb(t, _) => {
-                let mut done = 0usize;
-                for p in t.translate_iter(addr, data.len() as u64, ACCESS_WO) {
-                    let p = p.map_err(|_| EFAULT)?;
-                    let n = p.len() as usize;
-                    let src = data.get(done..done + n).ok_or(EFAULT)?;
-                    user::write_bytes(uaddr(p.addr(), 0)?, src)?;
-                    done += n;
-                }
-                Ok(())
-            }
-        }
+        self.for_each_hva(addr, data.len(), ACCESS_WO, |hva, at| {
+            user::write_bytes(hva, &data[at])
+        })
     }
 
     /// The host address of the `u16` at ring address `addr`, if one piece

@@ -11,7 +11,7 @@
 
 use kernel::{prelude::*, sync::ArcBorrow};
 
-use super::datapath::Scratch;
+use super::backend::{Backend, Scratch};
 use super::dev::{log_used_access_ok, rings_access_ok, Dev, VhostNet, TX};
 use super::guest_mem::{self, RingMem};
 use super::worker::{Kicker, TOKEN_SOCK};
@@ -235,7 +235,7 @@ impl VhostNet {
         vq.blocked_at = None;
         // Polling starts with a wake-up if the tap is ready (TX: writable),
         // which runs the ring once; the old backend stops as it is dropped.
-        vq.backend = Some(self.poll(q, mask, true, sock)?);
+        vq.backend = Some(Backend::Tap(self.poll(q, mask, true, sock)?));
         Ok(())
     }
 

@@ -15,17 +15,25 @@
 //!   prefetch;
 //! - `worker.rs`: the kick bits, `Work::run`, one ring's run
 //!   (`Dev::process`), busy polling, fairness between the rings;
-//! - `datapath.rs`: the copy data path between a ring and the tap;
+//! - `vq.rs`: the virtqueue engine over user memory (`RingState`: avail,
+//!   used, notification, signal) and `Broken`, a guest's ring error;
+//! - `backend/`: what moves the packets: `enum Backend` and the
+//!   `handle_tx` / `handle_rx` dispatchers (`mod.rs`), the tap copy engine
+//!   (`tap.rs`);
 //! - `guest_mem.rs`: guest memory as the owner's user memory (memory table
 //!   or IOTLB), ring and descriptor-table access, the dirty log.
+//!
+//! A run, TX or RX: `worker.rs` (`Dev::process`) → `backend/mod.rs`
+//! (`handle_tx` / `handle_rx`) → `backend/tap.rs` (the engine), which reads
+//! and advances the ring with `vq.rs` over `guest_mem.rs`.
 
-#[path = "backend/tap.rs"]
-mod datapath;
+mod backend;
 mod dev;
 mod file;
 mod guest_mem;
 mod ioctl;
 mod iotlb;
+mod vq;
 mod worker;
 
 pub(crate) use dev::VhostNet;

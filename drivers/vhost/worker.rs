@@ -10,10 +10,11 @@
 use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::{prelude::*, sync::ArcBorrow};
 
-use super::datapath::{self, Broken, Counts, Outcome, RingState};
+use super::backend::{self, Counts, Outcome, Run};
 use super::dev::{Dev, VhostNet, Vring, RX, TX};
 use super::guest_mem::{self, Guest, Log, RingMem};
 use super::iotlb::PrefetchError;
+use super::vq::{Broken, RingState};
 use crate::glue::{
     poll::Wake,
     stats::{Counter, Stats},
@@ -108,13 +109,13 @@ impl Dev {
         let Ok(size) = QueueSize::new(vq.num.into()) else {
             return false;
         };
-        let g = Guest::new(mem, tlb);
+        let guest = Guest::new(mem, tlb);
         let log = (features & (1 << abi::VHOST_F_LOG_ALL) != 0).then(|| Log {
             base: log_base,
-            gpa_end: guest_mem::gpa_end(&g.mem),
+            gpa_end: guest_mem::gpa_end(&guest.mem),
         });
         let seen = vq.last_avail_idx;
-        let mut rs = RingState {
+        let mut ring = RingState {
             size,
             desc: vq.addr.desc,
             avail: vq.addr.avail,
@@ -128,31 +129,32 @@ impl Dev {
             log,
             avail_seen: core::cell::Cell::new(seen),
         };
-        let hs = HeaderSplit::from_features(features);
-        let mut c = Counts::default();
+        let hdr = HeaderSplit::from_features(features);
+        let mut counts = Counts::default();
         vq.blocked_at = None;
-        let r = if q == TX {
-            datapath::handle_tx(&mut rs, &g, backend.file(), hs, scratch, &mut c)
+        let run = Run::new(&mut ring, &guest, hdr, scratch, &mut counts);
+        let result = if q == TX {
+            backend::handle_tx(backend, run)
         } else {
-            datapath::handle_rx(&mut rs, &g, backend.file(), hs, scratch, &mut c)
+            backend::handle_rx(backend, run)
         };
-        let rs_seen = rs.avail_seen.get();
-        let missed = g.miss.get();
-        stats.add(q, Counter::Packets, c.packets);
-        stats.add(q, Counter::Bytes, c.bytes);
-        stats.add(q, Counter::Dropped, c.dropped);
-        stats.add(q, Counter::Waits, c.waits);
-        if c.signalled {
+        let seen = ring.avail_seen.get();
+        let missed = guest.miss.get();
+        stats.add(q, Counter::Packets, counts.packets);
+        stats.add(q, Counter::Bytes, counts.bytes);
+        stats.add(q, Counter::Dropped, counts.dropped);
+        stats.add(q, Counter::Waits, counts.waits);
+        if counts.signalled {
             if let Some(call) = &vq.call {
                 call.signal();
                 stats.add(q, Counter::Calls, 1);
             }
         }
-        let again = match r {
+        let again = match result {
             Ok(Outcome::More) => true,
             Ok(Outcome::Idle) => false,
             Ok(Outcome::Blocked) => {
-                vq.blocked_at = Some(rs_seen);
+                vq.blocked_at = Some(seen);
                 false
             }
             Err(why) => {
@@ -199,7 +201,7 @@ impl Dev {
         if idx == vq.last_avail_idx || vq.blocked_at == Some(idx) {
             return false;
         }
-        q == TX || backend.file().peek_len() > 0
+        q == TX || backend.rx_ready()
     }
 
     /// Busy polling (upstream `vhost_net_busy_poll`), after a run that left

@@ -1,26 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0-only
 
-//! The copy data path between a split ring and the tap socket (upstream
-//! `handle_tx` / `handle_rx` of drivers/vhost/net.c, without zero-copy TX
-//! and XDP batching).
+//! The tap copy engine: packets between a split ring and a tap socket,
+//! copied by the socket from and to guest memory (upstream
+//! `handle_tx_copy` / `handle_rx` of drivers/vhost/net.c, without XDP
+//! batching).
 //!
 //! Per packet: read the avail index and head (guest values, validated by the
 //! core), walk the chain (`vzc_core::DescChain`: bounds, loops, indirect),
 //! turn its segments into user iovecs through the memory table, move the
-//! packet with one sendmsg/recvmsg, write the used element. The used index is
-//! published and the guest signalled once per batch. Nothing allocates.
+//! packet with one sendmsg/recvmsg, write the used element. The dispatcher
+//! ([`super::handle_tx`] / [`super::handle_rx`]) publishes the used index
+//! and decides on the signal once per run. Nothing allocates.
 
-use core::cell::Cell;
-use core::sync::atomic::{fence, Ordering};
 use kernel::prelude::*;
 
-use super::guest_mem::{self as ring, avail, used, Guest, Log, RingMem, UserDescTable};
-use crate::glue::socket::{iovec, BackendSocket, IoVec};
+use super::{Outcome, Run};
+use crate::glue::{
+    socket::{iovec, BackendSocket, IoVec},
+    user,
+};
+use crate::vhost::guest_mem::{for_each_piece, Guest, PieceError};
+use crate::vhost::vq::Broken;
 use crate::vzc_core::{
-    avail_pending,
-    net::{plan_rx, HeaderSplit, RxChain, RxPlan, NUM_BUFFERS_OFF, UIO_MAXIOV},
-    split::{used_elem, Notifier},
-    DescChain, Error, QueueSize, Segment,
+    net::{plan_rx, RxChain, RxPlan, NUM_BUFFERS_OFF, UIO_MAXIOV},
+    DescChain, Error, Segment,
 };
 
 /// Packets per run before yielding to the other queue (`VHOST_NET_PKT_WEIGHT`).
@@ -28,192 +31,9 @@ const PKT_WEIGHT: usize = 256;
 /// Bytes per run before yielding (`VHOST_NET_WEIGHT`).
 const BYTE_WEIGHT: usize = 0x80000;
 
-/// Why a queue stops working: the guest broke the ring.
-#[derive(Debug, Clone, Copy)]
-#[expect(
-    dead_code,
-    reason = "the fields are read through Debug, in the log line"
-)]
-pub(super) enum Broken {
-    /// The avail index moved by more than the ring size.
-    AvailJump,
-    /// A head index is not below the ring size.
-    BadHead(u16),
-    /// The descriptor chain is malformed (loop, bounds, indirect rules …).
-    Chain(crate::vzc_core::Error),
-    /// A TX chain has device-writable buffers, or an RX chain readable ones.
-    Direction,
-    /// A TX packet is shorter than the header vhost must strip.
-    ShortHeader,
-    /// More iovecs than `UIO_MAXIOV` for one packet.
-    TooManyIovecs,
-    /// The rings are not readable/writable (fault on a ring address).
-    RingFault,
-    /// The dirty log could not be written.
-    Log,
-}
-
-/// What a run did.
-pub(super) enum Outcome {
-    /// The queue is drained (or waits for the guest / the socket).
-    Idle,
-    /// The weight ran out with work left: run again after the other queue.
-    More,
-    /// Work is left but cannot proceed: TX, the socket is full (its
-    /// writability wakes us); RX, a packet waits for more guest buffers
-    /// than the ring holds now (a kick or a busy poll seeing new ones).
-    Blocked,
-}
-
-/// Per-device scratch space, allocated once (`UIO_MAXIOV` entries each).
-pub(super) struct Scratch {
-    segs: KVec<Segment>,
-    iov: KVec<IoVec>,
-    heads: KVec<(u16, u32)>,
-}
-
-impl Scratch {
-    pub(super) fn new() -> Result<Self> {
-        Ok(Self {
-            segs: KVec::from_elem(Segment::default(), UIO_MAXIOV, GFP_KERNEL)?,
-            iov: KVec::with_capacity(UIO_MAXIOV, GFP_KERNEL)?,
-            heads: KVec::with_capacity(UIO_MAXIOV, GFP_KERNEL)?,
-        })
-    }
-}
-
-/// The ring state the data path reads and advances.
-pub(super) struct RingState<'a> {
-    pub(super) size: QueueSize,
-    pub(super) desc: u64,
-    pub(super) avail: u64,
-    pub(super) used: u64,
-    /// How the three ring addresses reach memory.
-    pub(super) mem: RingMem<'a>,
-    /// Guest address of the used ring, when its writes are logged.
-    pub(super) log_used: Option<u64>,
-    pub(super) last_avail_idx: &'a mut u16,
-    pub(super) last_used_idx: &'a mut u16,
-    pub(super) notifier: &'a mut Notifier,
-    pub(super) event_idx: bool,
-    pub(super) log: Option<Log>,
-    /// The guest's avail index as last read: what notifications are armed
-    /// against (upstream `vq->avail_idx`).
-    pub(super) avail_seen: Cell<u16>,
-}
-
-/// What a run did: counters for sysfs, and whether to signal the guest.
-#[derive(Default, Clone, Copy)]
-pub(super) struct Counts {
-    pub(super) packets: u64,
-    /// Frame bytes (without the virtio-net header).
-    pub(super) bytes: u64,
-    pub(super) dropped: u64,
-    /// Times the run stopped short: TX, a send failed for a full socket or
-    /// memory (retried); RX, too few guest buffers for the next packet.
-    pub(super) waits: u64,
-    /// The guest must be signalled (call eventfd).
-    pub(super) signalled: bool,
-}
-
-impl RingState<'_> {
-    fn fault<T>(r: Result<T>) -> Result<T, Broken> {
-        r.map_err(|_| Broken::RingFault)
-    }
-
-    fn log_used_write(&self, off: u64, len: u64) -> Result<(), Broken> {
-        if let (Some(log), Some(gpa)) = (self.log, self.log_used) {
-            let gpa = gpa.checked_add(off).ok_or(Broken::Log)?;
-            let at = self.used.checked_add(off).ok_or(Broken::Log)?;
-            self.mem
-                .log_write(&log, at, gpa, len)
-                .map_err(|_| Broken::Log)?;
-        }
-        Ok(())
-    }
-
-    /// Buffers the guest made available and we have not taken.
-    fn pending(&self) -> Result<u16, Broken> {
-        let idx = Self::fault(ring::get_u16(&self.mem, self.avail, avail::IDX))?;
-        let n =
-            avail_pending(self.size, *self.last_avail_idx, idx).map_err(|_| Broken::AvailJump)?;
-        self.avail_seen.set(idx);
-        // Ring entries are read after the index that published them.
-        fence(Ordering::Acquire);
-        Ok(n)
-    }
-
-    /// The head at avail position `pos`, validated against the ring size.
-    fn head_at(&self, pos: u16) -> Result<u16, Broken> {
-        let off = avail::ring(self.size.slot(pos));
-        let head = Self::fault(ring::get_u16(&self.mem, self.avail, off))?;
-        if head >= self.size.get() {
-            return Err(Broken::BadHead(head));
-        }
-        Ok(head)
-    }
-
-    /// Asks the guest to kick when it adds a buffer beyond the ones already
-    /// seen, then checks, after a full barrier, whether it did so meanwhile
-    /// (upstream `vhost_enable_notify`). Arming at the *seen* index, not at
-    /// `last_avail_idx`, matters on RX: buffers too few for the packet at
-    /// hand are seen but not taken, and the guest only kicks for new ones
-    /// (arming behind them also made the re-check always true: a busy loop).
-    fn enable_notify(&mut self) -> Result<bool, Broken> {
-        let seen = self.avail_seen.get();
-        if self.event_idx {
-            let off = used::avail_event(self.size);
-            Self::fault(ring::put_u16(&self.mem, self.used, off, seen))?;
-            self.log_used_write(off, 2)?;
-        }
-        fence(Ordering::SeqCst);
-        self.pending()?;
-        Ok(self.avail_seen.get() != seen)
-    }
-
-    /// Writes a used element at the next used slot.
-    fn add_used(&mut self, id: u16, len: u32) -> Result<(), Broken> {
-        let off = used::ring(self.size.slot(*self.last_used_idx));
-        Self::fault(ring::put(&self.mem, self.used, off, &used_elem(id, len)))?;
-        self.log_used_write(off, 8)?;
-        *self.last_used_idx = self.last_used_idx.wrapping_add(1);
-        Ok(())
-    }
-
-    /// Publishes the used index (after the elements) and says whether to
-    /// signal the guest.
-    fn publish(&mut self) -> Result<bool, Broken> {
-        fence(Ordering::Release);
-        Self::fault(ring::put_u16(
-            &self.mem,
-            self.used,
-            used::IDX,
-            *self.last_used_idx,
-        ))?;
-        self.log_used_write(used::IDX, 2)?;
-        fence(Ordering::SeqCst);
-        let (flags, event) = if self.event_idx {
-            let e = Self::fault(ring::get_u16(
-                &self.mem,
-                self.avail,
-                avail::used_event(self.size),
-            ))?;
-            (0, e)
-        } else {
-            (
-                Self::fault(ring::get_u16(&self.mem, self.avail, avail::FLAGS))?,
-                0,
-            )
-        };
-        Ok(self
-            .notifier
-            .should_signal(self.event_idx, flags, event, *self.last_used_idx))
-    }
-}
-
 /// Appends iovecs for `len` bytes of segment `seg`, skipping its first `skip`.
 fn push_iov(
-    g: &Guest<'_>,
+    guest: &Guest<'_>,
     iov: &mut KVec<IoVec>,
     seg: &Segment,
     skip: u64,
@@ -223,7 +43,7 @@ fn push_iov(
         return Ok(());
     }
     let gpa = seg.gpa().checked_add(skip).ok_or(Broken::RingFault)?;
-    for piece in g.xlate(gpa, len, seg.writable()) {
+    for piece in guest.xlate(gpa, len, seg.writable()) {
         let p = piece.map_err(Broken::Chain)?;
         iov.push_within_capacity(iovec(p.addr(), p.len()))
             .map_err(|_| Broken::TooManyIovecs)?;
@@ -234,7 +54,7 @@ fn push_iov(
 /// Writes `data` at byte `offset` of the buffer formed by `segs` (the
 /// header vhost owns, or `num_buffers`), through the memory table.
 fn write_segs(
-    g: &Guest<'_>,
+    guest: &Guest<'_>,
     segs: &[Segment],
     mut offset: u64,
     mut data: &[u8],
@@ -250,16 +70,15 @@ fn write_segs(
         }
         let n = core::cmp::min(l - offset, data.len() as u64);
         let gpa = seg.gpa() + offset;
-        let mut done = 0usize;
-        for piece in g.xlate(gpa, n, true) {
-            let p = piece.map_err(Broken::Chain)?;
-            let addr = usize::try_from(p.addr()).map_err(|_| Broken::RingFault)?;
-            let k = p.len() as usize;
-            crate::glue::user::write_bytes(addr, &data[done..done + k])
-                .map_err(|_| Broken::RingFault)?;
-            done += k;
-        }
-        data = &data[n as usize..];
+        let (now, rest) = data.split_at(n as usize);
+        for_each_piece(guest.xlate(gpa, n, true), now.len(), |hva, at| {
+            user::write_bytes(hva, &now[at])
+        })
+        .map_err(|e| match e {
+            PieceError::Xlate(e) => Broken::Chain(e),
+            PieceError::Fault => Broken::RingFault,
+        })?;
+        data = rest;
         offset = 0;
     }
     if data.is_empty() {
@@ -269,20 +88,12 @@ fn write_segs(
     }
 }
 
-/// Guest → tap.
-pub(super) fn handle_tx(
-    r: &mut RingState<'_>,
-    g: &Guest<'_>,
+/// Guest → tap: the packets the guest made available, sent one by one;
+/// each buffer goes back to the guest used, with length 0.
+pub(super) fn handle_tx_copy(
+    run: &mut Run<'_, '_>,
     sock: &BackendSocket,
-    hs: HeaderSplit,
-    s: &mut Scratch,
-    c: &mut Counts,
 ) -> Result<Outcome, Broken> {
-    let table = UserDescTable {
-        addr: r.desc,
-        size: r.size,
-        mem: r.mem,
-    };
     let mut added = 0usize;
     let mut outcome = Outcome::Idle;
     let mut bytes = 0usize;
@@ -291,46 +102,47 @@ pub(super) fn handle_tx(
             outcome = Outcome::More;
             break;
         }
-        if r.pending()? == 0 {
-            if r.enable_notify()? {
+        if run.ring.pending()? == 0 {
+            if run.ring.enable_notify()? {
                 continue;
             }
             break;
         }
-        let head = r.head_at(*r.last_avail_idx)?;
-        let sum = match DescChain::new(&table, g, head).collect_into(&mut s.segs) {
-            Ok(sum) => sum,
-            // An IOTLB miss: nothing is taken; userspace is asked for the
-            // mapping and its update runs the ring again.
-            Err(Error::IotlbMiss) => {
-                outcome = Outcome::Blocked;
-                break;
-            }
-            Err(e) => return Err(Broken::Chain(e)),
-        };
+        let head = run.ring.head_at(*run.ring.last_avail_idx)?;
+        let sum =
+            match DescChain::new(&run.table, run.guest, head).collect_into(&mut run.scratch.segs) {
+                Ok(sum) => sum,
+                // An IOTLB miss: nothing is taken; userspace is asked for the
+                // mapping and its update runs the ring again.
+                Err(Error::IotlbMiss) => {
+                    outcome = Outcome::Blocked;
+                    break;
+                }
+                Err(e) => return Err(Broken::Chain(e)),
+            };
         if sum.writable != 0 {
             return Err(Broken::Direction);
         }
         let total = u64::from(sum.read_bytes);
-        let hlen = hs.vhost_hlen as u64;
+        let hlen = run.hdr.vhost_hlen as u64;
         if total < hlen {
             return Err(Broken::ShortHeader);
         }
         // Gather the chain, minus the header vhost strips (if it owns it).
-        s.iov.clear();
+        run.scratch.iov.clear();
         let mut skip = hlen;
-        for seg in &s.segs[..sum.readable] {
+        for seg in &run.scratch.segs[..sum.readable] {
             let l = u64::from(seg.len());
             let k = core::cmp::min(skip, l);
             skip -= k;
             // The walk checked every segment: a miss cannot happen here.
-            push_iov(g, &mut s.iov, seg, k, l - k)?;
+            push_iov(run.guest, &mut run.scratch.iov, seg, k, l - k)?;
         }
         let len = (total - hlen) as usize;
-        match sock.send(&s.iov, len) {
+        match sock.send(&run.scratch.iov, len) {
             Ok(_) => {
-                c.packets += 1;
-                c.bytes += (len - hs.sock_hlen.min(len)) as u64;
+                run.counts.packets += 1;
+                run.counts.bytes += (len - run.hdr.sock_hlen.min(len)) as u64;
             }
             // Retryable: leave the buffer in the ring. A full socket wakes
             // us with EPOLLOUT when it drains; a socket that is writable
@@ -338,7 +150,7 @@ pub(super) fn handle_tx(
             // goes round again, as upstream's re-poll does
             // (vhost_net_enable_vq). Blocking here stalled TX for good.
             Err(e) if e == EAGAIN || e == ENOBUFS || e == ENOMEM => {
-                c.waits += 1;
+                run.counts.waits += 1;
                 outcome = if sock.writable() {
                     Outcome::More
                 } else {
@@ -347,34 +159,24 @@ pub(super) fn handle_tx(
                 break;
             }
             // Anything else is this packet's fault: drop it, as upstream.
-            Err(_) => c.dropped += 1,
+            Err(_) => run.counts.dropped += 1,
         }
-        *r.last_avail_idx = r.last_avail_idx.wrapping_add(1);
-        r.add_used(head, 0)?;
+        *run.ring.last_avail_idx = run.ring.last_avail_idx.wrapping_add(1);
+        run.ring.add_used(head, 0)?;
         added += 1;
         bytes += len;
     }
-    if added > 0 && r.publish()? {
-        c.signalled = true;
-    }
+    run.counts.added = added;
     Ok(outcome)
 }
 
-/// Tap → guest.
-pub(super) fn handle_rx(
-    r: &mut RingState<'_>,
-    g: &Guest<'_>,
+/// Tap → guest: the socket's packets, each received into as many guest
+/// buffers as it needs (one unless `VIRTIO_NET_F_MRG_RXBUF`).
+pub(super) fn handle_rx_copy(
+    run: &mut Run<'_, '_>,
     sock: &BackendSocket,
-    hs: HeaderSplit,
-    s: &mut Scratch,
-    c: &mut Counts,
 ) -> Result<Outcome, Broken> {
-    let table = UserDescTable {
-        addr: r.desc,
-        size: r.size,
-        mem: r.mem,
-    };
-    let quota = if hs.mergeable { UIO_MAXIOV } else { 1 };
+    let quota = if run.hdr.mergeable { UIO_MAXIOV } else { 1 };
     let mut added = 0usize;
     // Packets taken or dropped: drops count toward the weight too, as
     // upstream's, so a stream of undeliverable packets still yields.
@@ -392,20 +194,22 @@ pub(super) fn handle_rx(
         if plen == 0 {
             break;
         }
-        let sock_len = plen + hs.sock_hlen;
-        let datalen = u32::try_from(sock_len + hs.vhost_hlen).unwrap_or(u32::MAX);
+        let sock_len = plen + run.hdr.sock_hlen;
+        let datalen = u32::try_from(sock_len + run.hdr.vhost_hlen).unwrap_or(u32::MAX);
 
         // Take chains until the packet fits (the core decides), keeping
-        // their segments back to back in `s.segs`.
-        let mut avail_n = r.pending()?;
-        let mut cursor = *r.last_avail_idx;
+        // their segments back to back in `run.scratch.segs`.
+        let mut avail_n = run.ring.pending()?;
+        let mut cursor = *run.ring.last_avail_idx;
         let mut nsegs = 0usize;
         let mut fail: Option<Broken> = None;
-        s.heads.clear();
+        run.scratch.heads.clear();
         let plan = plan_rx(datalen, quota, || {
             if avail_n == 0 {
-                match r.pending() {
-                    Ok(n) => avail_n = n.wrapping_sub(cursor.wrapping_sub(*r.last_avail_idx)),
+                match run.ring.pending() {
+                    Ok(n) => {
+                        avail_n = n.wrapping_sub(cursor.wrapping_sub(*run.ring.last_avail_idx))
+                    }
                     Err(e) => {
                         fail = Some(e);
                         return None;
@@ -415,21 +219,25 @@ pub(super) fn handle_rx(
                     return None;
                 }
             }
-            let head = match r.head_at(cursor) {
+            let head = match run.ring.head_at(cursor) {
                 Ok(h) => h,
                 Err(e) => {
                     fail = Some(e);
                     return None;
                 }
             };
-            let sum = match DescChain::new(&table, g, head).collect_into(&mut s.segs[nsegs..]) {
+            let sum = match DescChain::new(&run.table, run.guest, head)
+                .collect_into(&mut run.scratch.segs[nsegs..])
+            {
                 Ok(sum) => sum,
                 Err(e) => {
                     fail = Some(Broken::Chain(e));
                     return None;
                 }
             };
-            if s.heads
+            if run
+                .scratch
+                .heads
                 .push_within_capacity((head, sum.write_bytes))
                 .is_err()
             {
@@ -446,7 +254,7 @@ pub(super) fn handle_rx(
             })
         });
         match fail {
-            // An IOTLB miss in a chain: nothing is taken (see handle_tx).
+            // An IOTLB miss in a chain: nothing is taken (see handle_tx_copy).
             Some(Broken::Chain(Error::IotlbMiss)) => {
                 outcome = Outcome::Blocked;
                 break;
@@ -459,8 +267,8 @@ pub(super) fn handle_rx(
             RxPlan::Wait { .. } => {
                 // Out of buffers: the packet stays queued; a guest kick
                 // brings us back (unless buffers arrived meanwhile).
-                c.waits += 1;
-                if r.enable_notify()? {
+                run.counts.waits += 1;
+                if run.ring.enable_notify()? {
                     continue;
                 }
                 outcome = Outcome::Blocked;
@@ -469,7 +277,7 @@ pub(super) fn handle_rx(
             RxPlan::TooBig { .. } => {
                 // No amount of buffers within quota holds it: drop it.
                 let _ = sock.discard();
-                c.dropped += 1;
+                run.counts.dropped += 1;
                 pkts += 1;
                 continue;
             }
@@ -478,55 +286,55 @@ pub(super) fn handle_rx(
 
         // Scatter list over the bytes the plan uses, minus the header vhost
         // writes itself (if it owns it); every written byte is logged.
-        s.iov.clear();
+        run.scratch.iov.clear();
         let mut left = u64::from(datalen);
-        let mut skip = hs.vhost_hlen as u64;
-        for seg in &s.segs[..nsegs] {
+        let mut skip = run.hdr.vhost_hlen as u64;
+        for seg in &run.scratch.segs[..nsegs] {
             if left == 0 {
                 break;
             }
             let l = core::cmp::min(u64::from(seg.len()), left);
             let k = core::cmp::min(skip, l);
-            push_iov(g, &mut s.iov, seg, k, l - k)?;
-            if let Some(log) = r.log {
-                g.log_write(&log, seg.gpa(), l).map_err(|_| Broken::Log)?;
+            push_iov(run.guest, &mut run.scratch.iov, seg, k, l - k)?;
+            if let Some(log) = run.ring.log {
+                run.guest
+                    .log_write(&log, seg.gpa(), l)
+                    .map_err(|_| Broken::Log)?;
             }
             skip -= k;
             left -= l;
         }
-        match sock.recv(&s.iov, sock_len) {
+        match sock.recv(&run.scratch.iov, sock_len) {
             Ok(n) if n == sock_len => {}
             // Raced with another reader or the packet changed: the buffers
             // were not consumed; go on, as upstream.
             _ => {
-                c.dropped += 1;
+                run.counts.dropped += 1;
                 pkts += 1;
                 continue;
             }
         }
-        let segs = &s.segs[..nsegs];
-        if hs.vhost_hlen > 0 {
+        let segs = &run.scratch.segs[..nsegs];
+        if run.hdr.vhost_hlen > 0 {
             // vhost owns the header: a plain one (no offloads).
-            let hdr = [0u8; crate::vzc_core::net::HDR_MRG_LEN];
-            write_segs(g, segs, 0, &hdr[..hs.vhost_hlen])?;
+            let plain = [0u8; crate::vzc_core::net::HDR_MRG_LEN];
+            write_segs(run.guest, segs, 0, &plain[..run.hdr.vhost_hlen])?;
         }
-        if hs.mergeable {
+        if run.hdr.mergeable {
             let n = nheads as u16;
-            write_segs(g, segs, NUM_BUFFERS_OFF as u64, &n.to_le_bytes())?;
+            write_segs(run.guest, segs, NUM_BUFFERS_OFF as u64, &n.to_le_bytes())?;
         }
-        for (i, &(head, wbytes)) in s.heads[..nheads].iter().enumerate() {
+        for (i, &(head, wbytes)) in run.scratch.heads[..nheads].iter().enumerate() {
             let len = if i + 1 == nheads { last_len } else { wbytes };
-            r.add_used(head, len)?;
+            run.ring.add_used(head, len)?;
         }
-        *r.last_avail_idx = r.last_avail_idx.wrapping_add(nheads as u16);
+        *run.ring.last_avail_idx = run.ring.last_avail_idx.wrapping_add(nheads as u16);
         added += nheads;
         pkts += 1;
         bytes += plen;
-        c.packets += 1;
-        c.bytes += plen as u64;
+        run.counts.packets += 1;
+        run.counts.bytes += plen as u64;
     }
-    if added > 0 && r.publish()? {
-        c.signalled = true;
-    }
+    run.counts.added = added;
     Ok(outcome)
 }

@@ -8,6 +8,8 @@
 //! be stopped, and waited for, at unbind. The C shim wraps
 //! `INIT_DELAYED_WORK`/`queue_delayed_work` (macros and static inlines) and
 //! `disable_delayed_work_sync`.
+//!
+//! C header: [`include/linux/workqueue.h`](srctree/include/linux/workqueue.h).
 
 use super::ffi;
 use kernel::{

@@ -2,8 +2,11 @@
 
 //! eventfd contexts and files, as vhost uses them for call/err/log (signalled
 //! by the device) and kick (polled by the device).
+//!
+//! C header: [`include/linux/eventfd.h`](srctree/include/linux/eventfd.h).
 
-use kernel::{bindings, error::from_err_ptr, prelude::*};
+use super::poll::{take_file, PollFile};
+use kernel::{bindings, error::from_err_ptr, fs::File, prelude::*, sync::aref::ARef};
 
 /// A reference on an eventfd context (`eventfd_ctx_fdget`); put on drop.
 ///
@@ -45,39 +48,27 @@ impl Drop for EventfdCtx {
 }
 
 /// A reference on an eventfd's file (`eventfd_fget`), for the kick fd that the
-/// device polls; `fput` on drop.
-///
-/// # Invariants
-///
-/// `file` is an eventfd file on which this object holds a reference.
+/// device polls; put on drop.
 pub(crate) struct EventfdFile {
-    file: *mut bindings::file,
+    file: ARef<File>,
 }
-
-// SAFETY: file references may be dropped from any thread.
-unsafe impl Send for EventfdFile {}
-// SAFETY: `&EventfdFile` exposes nothing that mutates the file.
-unsafe impl Sync for EventfdFile {}
 
 impl EventfdFile {
     /// The file of eventfd `fd`: `EBADF` / `EINVAL` as upstream.
     pub(crate) fn fget(fd: i32) -> Result<Self> {
         // SAFETY: any integer may be passed; errors come back as ERR_PTR.
         let file = from_err_ptr(unsafe { bindings::eventfd_fget(fd) })?;
-        // INVARIANT: `eventfd_fget` returned a referenced eventfd file.
+        // SAFETY: `eventfd_fget` returned a referenced file, ours to put;
+        // called from `VHOST_SET_VRING_KICK`, an ioctl on another file.
+        let file = unsafe { take_file(file) }?;
         Ok(Self { file })
     }
 }
 
-impl super::poll::PollFile for EventfdFile {
-    fn file_ptr(&self) -> *mut bindings::file {
-        self.file
-    }
-}
-
-impl Drop for EventfdFile {
-    fn drop(&mut self) {
-        // SAFETY: the reference taken in `fget` is released exactly once.
-        unsafe { bindings::fput(self.file) };
+// SAFETY: `file` is always the same file, referenced by `self.file` until
+// `self` is dropped.
+unsafe impl PollFile for EventfdFile {
+    fn file(&self) -> &File {
+        &self.file
     }
 }

@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 
-//! Declarations of the C shim (`rust/glue/vzc_shim.{c,h}`). Raw and `unsafe`;
-//! only the safe wrappers in `rust/glue` call them.
+//! Declarations of the C shim (`rust/glue/vzc_shim.{c,h}`) and of the
+//! exported kernel functions that have no bindings, one block per user in
+//! `rust/glue`. Raw and `unsafe`; only the safe wrappers in `rust/glue` call
+//! them.
+//!
+//! C headers: `rust/glue/vzc_shim.h` and
+//! [`include/linux/sched/vhost_task.h`](srctree/include/linux/sched/vhost_task.h).
 
 use kernel::bindings;
 use kernel::ffi::{c_char, c_int, c_long, c_uint, c_ulong, c_ushort, c_void};
@@ -9,11 +14,24 @@ use kernel::ffi::{c_char, c_int, c_long, c_uint, c_ulong, c_ushort, c_void};
 // `struct kobject`, `struct file` and `struct device` are passed as `c_void`: Rust never looks
 // inside them here, and with LOCKDEP off their bindgen types hold an empty
 // struct (`lock_class_key`) that `improper_ctypes` rejects.
+
+// The shim's sysfs root and per-device counters (`sysfs.rs`, `stats.rs`).
 extern "C" {
     /// See `vzc_shim.h`.
     pub(crate) fn vzc_sysfs_create(version: *const c_char) -> *mut c_void;
     /// See `vzc_shim.h`.
     pub(crate) fn vzc_sysfs_destroy(kobj: *mut c_void);
+    /// See `vzc_shim.h`.
+    pub(crate) fn vzc_stats_create(name: *const c_char) -> *mut c_void;
+    /// See `vzc_shim.h`.
+    pub(crate) fn vzc_stats_counters(s: *mut c_void) -> *mut u64;
+    /// See `vzc_shim.h`.
+    pub(crate) fn vzc_stats_destroy(s: *mut c_void);
+}
+
+// The shim's user-memory access (`user.rs`): `get_user`/`put_user`,
+// `clear_user`, `access_ok` and the dirty-log bit are macros or inlines.
+extern "C" {
     /// See `vzc_shim.h`.
     pub(crate) fn vzc_clear_user(to: *mut c_void, n: c_ulong) -> c_ulong;
     /// See `vzc_shim.h`.
@@ -21,13 +39,13 @@ extern "C" {
     /// See `vzc_shim.h`.
     pub(crate) fn vzc_put_user_u16(p: *mut c_void, v: u16) -> c_int;
     /// See `vzc_shim.h`.
-    pub(crate) fn vzc_stats_create(name: *const c_char) -> *mut c_void;
+    pub(crate) fn vzc_access_ok(addr: usize, size: usize) -> bool;
     /// See `vzc_shim.h`.
-    pub(crate) fn vzc_stats_counters(s: *mut c_void) -> *mut u64;
-    /// See `vzc_shim.h`.
-    pub(crate) fn vzc_stats_destroy(s: *mut c_void);
-    /// See `vzc_shim.h`.
-    pub(crate) fn vzc_set_running();
+    pub(crate) fn vzc_log_set_bit(uaddr: c_ulong, bit: c_uint) -> c_int;
+}
+
+// The shim's file polling (`poll.rs`): a `poll_table` with its wait entry.
+extern "C" {
     /// See `vzc_shim.h`.
     pub(crate) fn vzc_poll_alloc(
         mask: c_uint,
@@ -41,6 +59,11 @@ extern "C" {
     pub(crate) fn vzc_poll_stop(p: *mut c_void);
     /// See `vzc_shim.h`.
     pub(crate) fn vzc_poll_free(p: *mut c_void);
+}
+
+// The shim's backend sockets (`socket.rs`): the tun/tap/packet lookup and
+// non-blocking packet I/O.
+extern "C" {
     /// See `vzc_shim.h`.
     pub(crate) fn vzc_backend_socket_get(fd: c_int, filep: *mut *mut c_void) -> *mut c_void;
     /// See `vzc_shim.h`.
@@ -63,8 +86,21 @@ extern "C" {
     pub(crate) fn vzc_sock_discard(sock: *mut c_void) -> c_int;
     /// See `vzc_shim.h`.
     pub(crate) fn vzc_file_writable(file: *mut c_void) -> bool;
+}
+
+// The shim's scheduling helpers for the worker (`worker.rs`): task state,
+// the busy-poll clock, `cpu_relax`, `cond_resched`.
+extern "C" {
     /// See `vzc_shim.h`.
-    pub(crate) fn vzc_log_set_bit(uaddr: c_ulong, bit: c_uint) -> c_int;
+    pub(crate) fn vzc_set_running();
+    /// See `vzc_shim.h`.
+    pub(crate) fn vzc_busy_clock() -> u64;
+    /// See `vzc_shim.h`.
+    pub(crate) fn vzc_busy_poll_ok(endtime: u64) -> bool;
+    /// See `vzc_shim.h`.
+    pub(crate) fn vzc_cpu_relax();
+    /// See `vzc_shim.h`.
+    pub(crate) fn vzc_cond_resched();
 }
 
 // kernel/vhost_task.c (exported GPL; no bindings for linux/sched/vhost_task.h).
@@ -78,6 +114,10 @@ extern "C" {
     pub(crate) fn vhost_task_start(vtsk: *mut c_void);
     pub(crate) fn vhost_task_stop(vtsk: *mut c_void);
     pub(crate) fn vhost_task_wake(vtsk: *mut c_void);
+}
+
+// The shim's sysfs attribute directories (`sysfs.rs`).
+extern "C" {
     /// See `vzc_shim.h`.
     pub(crate) fn vzc_attr_dir_create(
         parent: *mut c_void,
@@ -91,16 +131,11 @@ extern "C" {
     ) -> *mut c_void;
     /// See `vzc_shim.h`.
     pub(crate) fn vzc_attr_dir_destroy(kobj: *mut c_void);
-    /// See `vzc_shim.h`.
-    pub(crate) fn vzc_access_ok(addr: usize, size: usize) -> bool;
-    /// See `vzc_shim.h`.
-    pub(crate) fn vzc_busy_clock() -> u64;
-    /// See `vzc_shim.h`.
-    pub(crate) fn vzc_busy_poll_ok(endtime: u64) -> bool;
-    /// See `vzc_shim.h`.
-    pub(crate) fn vzc_cpu_relax();
-    /// See `vzc_shim.h`.
-    pub(crate) fn vzc_cond_resched();
+}
+
+// The shim's delayed work (`dwork.rs`): `INIT_DELAYED_WORK` and friends are
+// macros and inlines.
+extern "C" {
     /// See `vzc_shim.h`.
     pub(crate) fn vzc_dwork_alloc(f: DworkFn, data: *const c_void, token: c_ulong) -> *mut c_void;
     /// See `vzc_shim.h`.

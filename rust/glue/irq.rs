@@ -14,6 +14,8 @@
 //! holds an `Arc` of the shared state; every registered handler is freed
 //! (which waits for running handlers) before its slot and before the
 //! vectors.
+//!
+//! C header: [`include/linux/interrupt.h`](srctree/include/linux/interrupt.h).
 
 use kernel::{
     bindings,

@@ -5,6 +5,8 @@
 //! The `kernel` crate's `MiscDevice` registers only dynamic minors and has no
 //! `poll` or `llseek`; `/dev/vhost-net` is minor 238 (udev and libvirt know it
 //! by that number) and must poll (the IOTLB message channel) and refuse seeks.
+//!
+//! C header: [`include/linux/miscdevice.h`](srctree/include/linux/miscdevice.h).
 
 use core::marker::PhantomData;
 use kernel::{
@@ -140,7 +142,9 @@ impl<T: FileOps> VTable<T> {
     /// Only called by the VFS, as this table's file operation, on a file
     /// opened through it.
     unsafe extern "C" fn release(_inode: *mut bindings::inode, file: *mut bindings::file) -> c_int {
-        // SAFETY: `release` owns the private data set by `open`.
+        // SAFETY: `file` is the file being released, opened through this
+        // table: its `private_data` is the `Arc` that `open` stored, which
+        // `release`, the last call on `file`, takes back.
         let this = unsafe { <Arc<T> as ForeignOwnable>::from_foreign((*file).private_data) };
         T::release(this);
         0
@@ -151,7 +155,8 @@ impl<T: FileOps> VTable<T> {
     /// Only called by the VFS, as this table's file operation, on a file
     /// opened through it.
     unsafe extern "C" fn ioctl(file: *mut bindings::file, cmd: c_uint, arg: c_ulong) -> c_long {
-        // SAFETY: a VFS callback on an open file.
+        // SAFETY: `file` is the file this `unlocked_ioctl` was called on,
+        // opened through this table and held by the VFS for the call.
         let this = unsafe { Self::borrow(file) };
         match T::ioctl(this, cmd, arg) {
             Ok(r) => r as c_long,
@@ -167,11 +172,13 @@ impl<T: FileOps> VTable<T> {
         kiocb: *mut bindings::kiocb,
         iter: *mut bindings::iov_iter,
     ) -> isize {
-        // SAFETY: the VFS passes a valid kiocb for an open file of ours.
+        // SAFETY: `kiocb` is valid for the call; its `ki_filp` is the file
+        // this `read_iter` was called on, opened through this table.
         let file = unsafe { (*kiocb).ki_filp };
-        // SAFETY: `file` is open (it is the kiocb's file).
+        // SAFETY: `file` is held by the VFS for the call.
         let nonblock = unsafe { (*file).f_flags } & bindings::O_NONBLOCK != 0;
-        // SAFETY: a VFS callback on an open file.
+        // SAFETY: `file` is the kiocb's file, which this `read_iter` was
+        // called on: opened through this table and held for the call.
         let this = unsafe { Self::borrow(file) };
         // SAFETY: `read_iter` gets an iov_iter valid for writing during the call.
         let iov = unsafe { IovIterDest::from_raw(iter) };
@@ -189,7 +196,9 @@ impl<T: FileOps> VTable<T> {
         kiocb: *mut bindings::kiocb,
         iter: *mut bindings::iov_iter,
     ) -> isize {
-        // SAFETY: the VFS passes a valid kiocb for an open file of ours.
+        // SAFETY: `kiocb` is valid for the call; its `ki_filp` is the file
+        // this `write_iter` was called on, opened through this table and
+        // held by the VFS for the call.
         let this = unsafe { Self::borrow((*kiocb).ki_filp) };
         // SAFETY: `write_iter` gets an iov_iter valid for reading during the call.
         let iov = unsafe { IovIterSource::from_raw(iter) };
@@ -207,9 +216,10 @@ impl<T: FileOps> VTable<T> {
         file: *mut bindings::file,
         table: *mut bindings::poll_table_struct,
     ) -> bindings::__poll_t {
-        // SAFETY: a VFS callback on an open file.
+        // SAFETY: `file` is the file this `poll` was called on, opened
+        // through this table and held by the VFS for the call.
         let this = unsafe { Self::borrow(file) };
-        // SAFETY: the file is valid for the call; no fdget_pos region is active on it here.
+        // SAFETY: `file` is valid for the call; no fdget_pos region is active on it here.
         let f = unsafe { File::from_raw_file(file) };
         // SAFETY: `table` is null or valid for the duration of the call.
         let pt = unsafe { PollTable::from_raw(table) };

@@ -4,6 +4,9 @@
 //!
 //! Every `unsafe` block of the module lives under this directory; the rest of
 //! the module (drivers/) is safe Rust.
+//!
+//! C header: `rust/glue/vzc_shim.h`, the shim for what the kernel offers only
+//! as macros or inlines (declared in `ffi.rs`); each module names its own.
 
 pub(crate) mod dwork;
 pub(crate) mod eventfd;

@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-only
 
 //! Polling a file (kick eventfd, tap) for the device: upstream `vhost_poll`.
+//!
+//! C header: [`include/linux/poll.h`](srctree/include/linux/poll.h).
 
 use super::ffi;
+use core::ptr::NonNull;
 use kernel::{
     bindings,
     ffi::{c_ulong, c_void},
+    fs::File,
     prelude::*,
-    sync::Arc,
+    sync::{aref::ARef, Arc},
 };
 
 /// `EPOLLIN`.
@@ -25,9 +29,33 @@ pub(crate) trait Wake: Send + Sync + 'static {
 }
 
 /// A file the device can poll; implemented by the glue's file wrappers.
-pub(crate) trait PollFile: Send + Sync {
-    /// The file, valid while `self` lives.
-    fn file_ptr(&self) -> *mut bindings::file;
+///
+/// # Safety
+///
+/// [`PollFile::file`] returns the same file every time, and `self` holds a
+/// reference on it until `self` is dropped: [`Polled`] leaves its wait
+/// entry on that file's waitqueue after the borrow ends, and removes it
+/// only when it drops, before it drops `self`.
+pub(crate) unsafe trait PollFile: Send + Sync {
+    /// The file.
+    fn file(&self) -> &File;
+}
+
+/// Takes over a file reference that C code returned (`eventfd_fget`, the
+/// shim's backend lookup): the reference is put when the `ARef` drops.
+///
+/// # Safety
+///
+/// `file` is null or a valid file on which the caller holds a reference
+/// that it gives up, taken during a syscall of the current thread that is
+/// not inside an `fdget_pos` region of that file (so every later
+/// `fdget_pos` on it, the reference now shared, takes `f_pos_lock`).
+pub(super) unsafe fn take_file(file: *mut bindings::file) -> Result<ARef<File>> {
+    let file = NonNull::new(file.cast::<File>()).ok_or(EBADF)?;
+    // SAFETY: the caller gives up its reference on `file` to the `ARef`;
+    // `File` is `repr(transparent)` over `struct file`, and the caller
+    // guarantees its `fdget_pos` invariant.
+    Ok(unsafe { ARef::from_raw(file) })
 }
 
 /// `file`, polled: events in the mask call `waker.wake(token)`.
@@ -76,9 +104,10 @@ impl<F: PollFile, K: Wake> Polled<F, K> {
             file,
             _waker: waker,
         };
-        // SAFETY: `p` is valid; the file outlives the poll (`Drop` order).
+        // SAFETY: `p` is valid; `file()` is referenced by `this.file` until
+        // after `Drop` frees `p` (the `PollFile` contract, `Drop` order).
         kernel::error::to_result(unsafe {
-            ffi::vzc_poll_start(this.p, this.file.file_ptr().cast())
+            ffi::vzc_poll_start(this.p, this.file.file().as_ptr().cast())
         })?;
         Ok(this)
     }

@@ -3,9 +3,16 @@
 //! The backend of a ring: a tun/tap, macvtap or bound AF_PACKET raw socket
 //! (what upstream `get_socket()` accepts), and packet I/O over guest memory
 //! seen as user iovecs (the worker runs in the owner's mm).
+//!
+//! C headers: [`include/linux/net.h`](srctree/include/linux/net.h),
+//! [`include/linux/if_tun.h`](srctree/include/linux/if_tun.h) and
+//! [`include/linux/if_tap.h`](srctree/include/linux/if_tap.h).
 
-use super::ffi;
-use kernel::{bindings, ffi::c_void, prelude::*};
+use super::{
+    ffi,
+    poll::{take_file, PollFile},
+};
+use kernel::{bindings, ffi::c_void, fs::File, prelude::*, sync::aref::ARef};
 
 /// One piece of guest memory as a userspace address range (`struct iovec`).
 #[repr(transparent)]
@@ -29,14 +36,14 @@ pub(crate) fn iovec(addr: u64, len: u64) -> IoVec {
 ///
 /// # Invariants
 ///
-/// `file` is referenced by this object and `sock` is its socket.
+/// `sock` is the socket of `file` (valid while `file` is referenced).
 pub(crate) struct BackendSocket {
-    file: *mut bindings::file,
+    file: ARef<File>,
     sock: *mut c_void,
 }
 
-// SAFETY: socket operations may be called from any thread; the reference is
-// dropped once.
+// SAFETY: socket operations may be called from any thread; the file
+// reference may be put from any thread.
 unsafe impl Send for BackendSocket {}
 // SAFETY: the socket serialises its own operations.
 unsafe impl Sync for BackendSocket {}
@@ -57,8 +64,10 @@ impl BackendSocket {
         // SAFETY: any fd may be passed; on success `file` holds a reference.
         let sock = unsafe { ffi::vzc_backend_socket_get(fd, &mut file) };
         let sock = kernel::error::from_err_ptr(sock)?;
-        let file = file.cast::<bindings::file>();
-        // INVARIANT: the shim returned the socket of the referenced `file`.
+        // SAFETY: on success the shim returned a referenced file, ours to
+        // put; called from `VHOST_NET_SET_BACKEND`, an ioctl on another file.
+        let file = unsafe { take_file(file.cast::<bindings::file>()) }?;
+        // INVARIANT: the shim returned the socket of `file`.
         Ok(Self { file, sock })
     }
 
@@ -86,8 +95,8 @@ impl BackendSocket {
     /// Whether a send may succeed now. If not, the socket's write-space
     /// wake-up is armed (a poll with `EPOLLOUT` will see it).
     pub(crate) fn writable(&self) -> bool {
-        // SAFETY: `file` is referenced (invariant).
-        unsafe { ffi::vzc_file_writable(self.file.cast()) }
+        // SAFETY: `file` is referenced by `self.file`.
+        unsafe { ffi::vzc_file_writable(self.file.as_ptr().cast()) }
     }
 
     /// Length of the next queued packet, 0 if none.
@@ -98,15 +107,10 @@ impl BackendSocket {
     }
 }
 
-impl super::poll::PollFile for BackendSocket {
-    fn file_ptr(&self) -> *mut bindings::file {
-        self.file
-    }
-}
-
-impl Drop for BackendSocket {
-    fn drop(&mut self) {
-        // SAFETY: the reference taken in `get` is released exactly once.
-        unsafe { bindings::fput(self.file) };
+// SAFETY: `file` is always the same file, referenced by `self.file` until
+// `self` is dropped.
+unsafe impl PollFile for BackendSocket {
+    fn file(&self) -> &File {
+        &self.file
     }
 }

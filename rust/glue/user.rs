@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 
 //! Copying ioctl arguments from and to the calling process.
+//!
+//! C header: [`include/linux/uaccess.h`](srctree/include/linux/uaccess.h).
 
 use kernel::{
     prelude::*,

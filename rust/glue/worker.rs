@@ -3,6 +3,8 @@
 //! The device worker: a `vhost_task`, i.e. a thread of the owner process
 //! (so it uses the owner's mm for every guest access, and is accounted, niced
 //! and killed with it), created by `VHOST_SET_OWNER` as upstream does.
+//!
+//! C header: [`include/linux/sched/vhost_task.h`](srctree/include/linux/sched/vhost_task.h).
 
 use super::ffi;
 use core::sync::atomic::{AtomicPtr, Ordering};

@@ -22,10 +22,11 @@
 //!   waitqueue lock (they flip atomics and wake the task, nothing more), and
 //!   by IOTLB writes once `dev` is released; the worker takes them all
 //!   before it locks `dev`.
-//! - Order: `dev`, then a polled file's waitqueue lock (stopping or dropping
-//!   a `Polled` under `dev` removes its wait entry) or `msg_wait`'s
-//!   (notified under `dev`; a reader sleeps on it with `dev` released).
-//!   Nothing takes `dev` under either.
+//! - Order: `dev`, then a waitqueue lock: a polled file's (stopping or
+//!   dropping a `Polled` under `dev` removes its wait entry), a call or err
+//!   eventfd's (signalled under `dev`) or `msg_wait`'s (notified under
+//!   `dev`; a reader sleeps on it with `dev` released). Nothing takes `dev`
+//!   under any of them.
 //! - The worker is stopped without `dev` held ([`Dev::take_worker`], then
 //!   `Task::stop`): it may be waiting for `dev`, and stopping waits for it
 //!   to exit. Its polls are stopped first, under `dev`, so no wake-up

@@ -8,9 +8,9 @@
 use kernel::prelude::*;
 
 use crate::vzc_core::{
-    avail_pending, dirty, net, split, ChainSummary, DescChain, DescTable, Descriptor, Error,
-    GuestMemory, MemRegion, MemTable, QueueSize, Segment, VIRTQ_DESC_F_INDIRECT, VIRTQ_DESC_F_NEXT,
-    VIRTQ_DESC_F_WRITE,
+    avail_pending, net, vhost::dirty, virtio::split, ChainSummary, DescChain, DescTable,
+    Descriptor, Error, GuestMemory, MemRegion, MemTable, QueueSize, Segment, VIRTQ_DESC_F_INDIRECT,
+    VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE,
 };
 
 /// Guest-physical base of the test guest's only memory region.

@@ -19,7 +19,7 @@ use crate::glue::socket::{iovec, BackendSocket, IoVec};
 use crate::vzc_core::{
     avail_pending,
     net::{plan_rx, HeaderSplit, RxChain, RxPlan, NUM_BUFFERS_OFF, UIO_MAXIOV},
-    split::{used_elem, Notifier},
+    virtio::split::{used_elem, Notifier},
     DescChain, Error, QueueSize, Segment,
 };
 

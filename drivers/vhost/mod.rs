@@ -4,7 +4,7 @@
 //!
 //! `net.rs` is the open file (device state and the ioctl ABI of upstream
 //! `drivers/vhost/net.c` + `vhost.c`); argument decoding and validation live in
-//! the core (`vzc_core::vhost`) so they are tested in userspace.
+//! the core (`vzc_core::vhost::abi`) so they are tested in userspace.
 
 mod datapath;
 mod net;

@@ -29,10 +29,12 @@ use crate::glue::{
     worker::{self, BusyPoll, Task, TaskRef, Work},
 };
 use crate::vzc_core::{
-    iotlb::{self, Iotlb, IotlbEntry, ACCESS_RO, ACCESS_WO},
     net::HeaderSplit,
-    split::{avail as avail_off, used as used_off},
-    vhost::{self as abi, access, IotlbMsg, VringAddr, VringFile, VringState},
+    vhost::{
+        abi::{self, access, IotlbMsg, VringAddr, VringFile, VringState},
+        iotlb::{self, Iotlb, IotlbEntry, ACCESS_RO, ACCESS_WO},
+    },
+    virtio::split::{avail as avail_off, used as used_off},
     Error as CoreError, MemRegion, MemTable, QueueSize,
 };
 

@@ -12,7 +12,7 @@
 //! reason to loop. The kernel driver implements [`MbxIo`] over its BAR; the
 //! tests implement it with a model of the PF.
 
-use core::fmt;
+use super::super::net::eth::MacAddr;
 
 /// Words in the mailbox memory (VMBMEM): 16 x 32 bit = 64 bytes.
 pub const MBX_WORDS: usize = 16;
@@ -98,27 +98,9 @@ pub enum MbxError {
     InvalidArgument,
 }
 
-/// An Ethernet address in wire order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct MacAddr(pub [u8; 6]);
-
+/// The mailbox's view of an address: its layout in message words, and the
+/// PF's multicast table hash.
 impl MacAddr {
-    /// All zeroes: what the PF reports when no address is assigned.
-    pub fn is_zero(&self) -> bool {
-        self.0 == [0; 6]
-    }
-
-    /// Group bit (bit 0 of the first octet).
-    pub fn is_multicast(&self) -> bool {
-        self.0[0] & 1 != 0
-    }
-
-    /// A usable station address: not zero, not multicast/broadcast
-    /// (`is_valid_ether_addr`).
-    pub fn is_valid_unicast(&self) -> bool {
-        !self.is_zero() && !self.is_multicast()
-    }
-
     /// The address as it sits in two mailbox words: the 6 bytes are copied
     /// into the little-endian words' memory (`memcpy(&msgbuf[1], addr, 6)`),
     /// the last 2 bytes of the second word are zero.
@@ -137,52 +119,12 @@ impl MacAddr {
         MacAddr([a[0], a[1], a[2], a[3], b[0], b[1]])
     }
 
-    /// Parses `xx:xx:xx:xx:xx:xx` (hex digits, either case).
-    pub fn parse(s: &str) -> Option<MacAddr> {
-        let mut out = [0u8; 6];
-        let mut parts = s.split(':');
-        for b in out.iter_mut() {
-            let p = parts.next()?;
-            if p.len() != 2 || !p.bytes().all(|c| c.is_ascii_hexdigit()) {
-                return None;
-            }
-            *b = u8::from_str_radix(p, 16).ok()?;
-        }
-        if parts.next().is_some() {
-            return None;
-        }
-        Some(MacAddr(out))
-    }
-
     /// The 12-bit multicast table hash the PF expects (igbvf
     /// `e1000_hash_mc_addr_vf` with 128 MTA registers: bits 47:36 of the
     /// address, i.e. `(a[4] >> 4) | (a[5] << 4)`).
     pub fn mc_hash(&self) -> u16 {
         ((u16::from(self.0[4]) >> 4) | (u16::from(self.0[5]) << 4)) & 0x0fff
     }
-}
-
-impl fmt::Display for MacAddr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let b = self.0;
-        write!(
-            f,
-            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
-            b[0], b[1], b[2], b[3], b[4], b[5]
-        )
-    }
-}
-
-/// Parses whitespace-separated addresses into `out` and returns how many
-/// there were; more than `out` holds, or a malformed one, is an error.
-pub fn parse_mac_list(s: &str, out: &mut [MacAddr]) -> Result<usize, MbxError> {
-    let mut n = 0;
-    for w in s.split_whitespace() {
-        let slot = out.get_mut(n).ok_or(MbxError::InvalidArgument)?;
-        *slot = MacAddr::parse(w).ok_or(MbxError::InvalidArgument)?;
-        n += 1;
-    }
-    Ok(n)
 }
 
 /// A request, encoded and ready to be copied into VMBMEM.
@@ -604,136 +546,8 @@ impl Mailbox {
 
 #[cfg(test)]
 mod tests {
+    use super::super::super::mock::pf::Pf;
     use super::*;
-
-    /// A model of the igb PF's side of one VF's mailbox, with the
-    /// read-to-clear semantics of V2PMAILBOX.
-    struct Pf {
-        v2p: u32,
-        mem: [u32; MBX_WORDS],
-        mac: Option<MacAddr>,
-        /// The PF answers messages (else it only ACKs... or not at all).
-        answer: bool,
-        ack: bool,
-        nack_all: bool,
-        /// Pings the PF queues in front of each reply.
-        pings_before_reply: u32,
-        stuck_rsti: bool,
-        clear_to_send: bool,
-        delays: u64,
-        received: Vec<Vec<u32>>,
-        pending_reply: Option<Vec<u32>>,
-    }
-
-    impl Pf {
-        fn new(mac: Option<MacAddr>) -> Self {
-            Pf {
-                v2p: V2P_RSTD,
-                mem: [0; MBX_WORDS],
-                mac,
-                answer: true,
-                ack: true,
-                nack_all: false,
-                pings_before_reply: 0,
-                stuck_rsti: false,
-                clear_to_send: false,
-                delays: 0,
-                received: Vec::new(),
-                pending_reply: None,
-            }
-        }
-
-        fn post(&mut self, words: &[u32]) {
-            self.mem[..words.len()].copy_from_slice(words);
-            self.v2p |= V2P_PFSTS;
-        }
-
-        /// igb_rcv_msg_from_vf, reduced to what the VF can observe.
-        fn receive(&mut self) {
-            let n = match self.mem[0] & MSG_TYPE_MASK {
-                3 => MBX_WORDS,
-                1 => 1,
-                _ => 2,
-            };
-            let msg = self.mem[..n].to_vec();
-            self.received.push(msg.clone());
-            if self.ack {
-                self.v2p |= V2P_PFACK;
-            }
-            if !self.answer {
-                return;
-            }
-            let kind = msg[0] & MSG_TYPE_MASK;
-            let mut reply = vec![kind];
-            if kind == MsgType::Reset as u32 {
-                self.clear_to_send = true;
-                match self.mac {
-                    Some(m) if !self.nack_all => {
-                        let w = m.to_words();
-                        reply[0] |= MSG_ACK;
-                        reply.extend_from_slice(&w);
-                    }
-                    _ => reply[0] |= MSG_NACK,
-                }
-            } else if !self.clear_to_send || self.nack_all {
-                reply[0] |= MSG_NACK;
-            } else {
-                reply[0] |= MSG_ACK;
-            }
-            if self.clear_to_send {
-                reply[0] |= MSG_CTS;
-            }
-            // Pings are consumed one by one before the reply shows.
-            self.pending_reply = Some(reply);
-            if self.pings_before_reply > 0 {
-                self.post(&[PF_CONTROL_MSG | MSG_CTS]);
-            } else {
-                let r = self.pending_reply.take().unwrap();
-                self.post(&r);
-            }
-        }
-    }
-
-    impl MbxIo for Pf {
-        fn read_v2p(&mut self) -> u32 {
-            if self.stuck_rsti {
-                self.v2p |= V2P_RSTI;
-            }
-            let v = self.v2p;
-            self.v2p &= !V2P_R2C_BITS;
-            v
-        }
-        fn write_v2p(&mut self, val: u32) {
-            if val & V2P_VFU != 0 {
-                self.v2p |= V2P_VFU;
-            }
-            if val & V2P_REQ != 0 {
-                self.v2p &= !V2P_VFU;
-                self.receive();
-            }
-            if val & V2P_ACK != 0 {
-                self.v2p &= !V2P_VFU;
-                // A ping was read: the next queued message shows.
-                if self.pings_before_reply > 0 {
-                    self.pings_before_reply -= 1;
-                    if self.pings_before_reply > 0 {
-                        self.post(&[PF_CONTROL_MSG | MSG_CTS]);
-                    } else if let Some(r) = self.pending_reply.take() {
-                        self.post(&r);
-                    }
-                }
-            }
-        }
-        fn read_mem(&mut self, i: usize) -> u32 {
-            self.mem[i]
-        }
-        fn write_mem(&mut self, i: usize, val: u32) {
-            self.mem[i] = val;
-        }
-        fn delay_us(&mut self, us: u32) {
-            self.delays += u64::from(us);
-        }
-    }
 
     const MAC: MacAddr = MacAddr([0x52, 0x54, 0x00, 0x00, 0x00, 0x10]);
 
@@ -747,10 +561,6 @@ mod tests {
     fn mac_words_roundtrip_and_layout() {
         assert_eq!(MAC.to_words(), [0x0000_5452, 0x0000_1000]);
         assert_eq!(MacAddr::from_words(0x0000_5452, 0xffff_1000), MAC);
-        assert_eq!(format!("{MAC}"), "52:54:00:00:00:10");
-        assert!(MAC.is_valid_unicast());
-        assert!(!MacAddr([0xff; 6]).is_valid_unicast());
-        assert!(!MacAddr::default().is_valid_unicast());
     }
 
     #[test]
@@ -992,34 +802,5 @@ mod tests {
         assert_eq!(m.poll_pf_message(&mut pf), Ok(true));
         assert!(!m.cts());
         assert!(!m.is_ready());
-    }
-
-    #[test]
-    fn parse_addresses() {
-        assert_eq!(MacAddr::parse("52:54:00:00:00:10"), Some(MAC));
-        assert_eq!(MacAddr::parse("52:54:00:00:00:1"), None);
-        assert_eq!(MacAddr::parse("52:54:00:00:00:10:00"), None);
-        assert_eq!(MacAddr::parse("52:54:00:00:00:+1"), None);
-        assert_eq!(MacAddr::parse("52-54-00-00-00-10"), None);
-        assert_eq!(
-            MacAddr::parse("AA:bb:CC:dd:EE:ff"),
-            Some(MacAddr([0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff]))
-        );
-        let mut out = [MacAddr::default(); 2];
-        assert_eq!(
-            parse_mac_list(" 01:00:5e:00:00:01\n33:33:00:00:00:01 \n", &mut out),
-            Ok(2)
-        );
-        assert_eq!(out[1], MacAddr([0x33, 0x33, 0, 0, 0, 1]));
-        assert_eq!(parse_mac_list("", &mut out), Ok(0));
-        let three = "01:00:5e:00:00:01 01:00:5e:00:00:02 01:00:5e:00:00:03";
-        assert_eq!(
-            parse_mac_list(three, &mut out),
-            Err(MbxError::InvalidArgument)
-        );
-        assert_eq!(
-            parse_mac_list("01:00:5e:00:00:0g", &mut out),
-            Err(MbxError::InvalidArgument)
-        );
     }
 }

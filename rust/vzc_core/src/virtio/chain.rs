@@ -6,8 +6,8 @@
 //! one level of indirection and enforces read-before-write ordering, and
 //! yields guest segments whose ranges are known to be mapped.
 
-use super::error::Error;
-use super::ring::{Descriptor, QueueSize, DESC_SIZE, MAX_CHAIN_BYTES, MAX_INDIRECT_DESCS};
+use super::super::error::Error;
+use super::desc::{Descriptor, QueueSize, DESC_SIZE, MAX_CHAIN_BYTES, MAX_INDIRECT_DESCS};
 
 /// Access to a queue's descriptor table.
 ///
@@ -24,7 +24,7 @@ pub trait DescTable {
 
 /// Access to guest physical memory, for indirect tables and range checks.
 ///
-/// The kernel implements this on top of [`MemTable`](super::MemTable)
+/// The kernel implements this on top of [`MemTable`](super::super::MemTable)
 /// (`check_range` delegates to it, `read_obj` copies from each translated
 /// host range); tests implement it over a byte array.
 pub trait GuestMemory {

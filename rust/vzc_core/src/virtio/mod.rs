@@ -4,7 +4,10 @@
 //! - [`desc`]: descriptor layout, queue size, ring sizes and alignment.
 //! - [`split`]: where the avail and used ring fields live; when to notify.
 //! - [`chain`]: walking a descriptor chain from a head to validated segments.
+//! - [`queue`]: the engine over those rings: pending count, notification
+//!   arming, used publication (in any order, in batches) and rewind.
 
 pub mod chain;
 pub mod desc;
+pub mod queue;
 pub mod split;

@@ -310,6 +310,3 @@ pub(super) fn gpa_end(mem: &MemTable<'_>) -> u64 {
 
 /// Re-exported for the data path.
 pub(super) use split::Notifier;
-
-/// Offsets used by the data path.
-pub(super) use split::{avail, used};

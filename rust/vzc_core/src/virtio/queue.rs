@@ -53,8 +53,8 @@ pub trait RingIo {
     fn log_used(&self, off: u64, len: u64) -> Result<(), Self::Error>;
 }
 
-/// Why the engine stopped. Every variant but [`QueueError::Io`] and
-/// [`QueueError::Rewind`] means the guest broke the ring.
+/// Why the engine stopped. Every variant but [`QueueError::Io`] means the
+/// guest broke the ring.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QueueError<E> {
     /// A ring access (or its dirty logging) failed.
@@ -63,10 +63,12 @@ pub enum QueueError<E> {
     AvailJump,
     /// The avail ring holds a head that is not below the ring size.
     BadHead(u16),
-    /// [`SplitQueue::discard`] of more heads than are in flight: a bug of
-    /// the caller, not of the guest.
-    Rewind,
 }
+
+/// [`SplitQueue::discard`] of more heads than are in flight: a bug of the
+/// caller, not of the guest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotInFlight;
 
 /// The engine's state kept between runs (upstream `vhost_virtqueue`'s
 /// `last_avail_idx`, `last_used_idx`, `avail_idx`, `signalled_used`).
@@ -141,7 +143,9 @@ impl SplitQueue {
         self.state.avail_seen
     }
 
-    /// Heads taken and not yet used (nor discarded).
+    /// Heads taken and not yet used (nor discarded). Meaningful when heads
+    /// are taken before their used elements are added (the copy RX path
+    /// adds a packet's elements first and takes its heads after).
     pub fn in_flight(&self) -> u16 {
         self.state
             .last_avail_idx
@@ -191,10 +195,10 @@ impl SplitQueue {
     /// Gives back the newest `n` heads taken, so they are taken again next
     /// time (upstream `vhost_discard_vq_desc`: a packet that did not fit,
     /// or buffers a backend could not post). Only heads in flight can be
-    /// given back; more is [`QueueError::Rewind`] and changes nothing.
-    pub fn discard<E>(&mut self, n: u16) -> Result<(), QueueError<E>> {
+    /// given back; more is [`NotInFlight`] and changes nothing.
+    pub fn discard(&mut self, n: u16) -> Result<(), NotInFlight> {
         if n > self.in_flight() {
-            return Err(QueueError::Rewind);
+            return Err(NotInFlight);
         }
         self.state.last_avail_idx = self.state.last_avail_idx.wrapping_sub(n);
         Ok(())
@@ -281,7 +285,7 @@ impl SplitQueue {
 
 #[cfg(test)]
 mod tests {
-    use super::super::super::mock::queue::{Fault, MockSplitQueue};
+    use super::super::super::mock::queue::MockSplitQueue;
     use super::super::chain::DescChain;
     use super::super::split::{need_event, VRING_AVAIL_F_NO_INTERRUPT};
     use super::*;
@@ -469,15 +473,15 @@ mod tests {
         q.add_used(&g, heads[0], 1).unwrap();
         assert_eq!(q.in_flight(), 4);
         // Only heads in flight can be given back.
-        assert_eq!(q.discard::<Fault>(5), Err(QueueError::Rewind));
+        assert_eq!(q.discard(5), Err(NotInFlight));
         assert_eq!(q.last_avail_idx(), 3);
-        q.discard::<Fault>(3).unwrap();
+        q.discard(3).unwrap();
         assert_eq!(q.last_avail_idx(), 0);
         assert_eq!(q.in_flight(), 1);
         // Across the wrap, the same heads come back in the same order.
         assert_eq!(q.pending(&g), Ok(3));
         assert_eq!(take_all(&mut q, &g), heads[2..]);
-        q.discard::<Fault>(0).unwrap();
+        q.discard(0).unwrap();
         assert_eq!(q.pop_head(&g), Ok(None));
         q.add_used_n(
             &g,

@@ -52,7 +52,8 @@ impl Guest {
         self.ram[at..at + 16].copy_from_slice(&d.to_le_bytes());
     }
 
-    fn walk(&self, head: u16, out: &mut [Segment]) -> Result<ChainSummary, Error> {
+    fn walk(&self, head: u16, out: &mut KVec<Segment>) -> Result<ChainSummary, Error> {
+        out.clear();
         DescChain::new(self, self, head).collect_into(out)
     }
 }
@@ -94,7 +95,7 @@ mod tests {
         let mut g = Guest::new();
         g.set_desc(DESC_OFF, 0, GPA + DATA_OFF, 10, VIRTQ_DESC_F_NEXT, 2);
         g.set_desc(DESC_OFF, 2, GPA + DATA_OFF + 16, 20, VIRTQ_DESC_F_WRITE, 0);
-        let mut segs = [Segment::default(); 4];
+        let mut segs = KVec::with_capacity(4, GFP_KERNEL).unwrap();
         let sum = g.walk(0, &mut segs).unwrap();
         assert_eq!(sum.readable, 1);
         assert_eq!(sum.writable, 1);
@@ -124,7 +125,7 @@ mod tests {
             VIRTQ_DESC_F_WRITE,
             0,
         );
-        let mut segs = [Segment::default(); 4];
+        let mut segs = KVec::with_capacity(4, GFP_KERNEL).unwrap();
         let sum = g.walk(1, &mut segs).unwrap();
         assert_eq!(sum.count(), 2);
         assert_eq!(sum.write_bytes, 100);
@@ -135,7 +136,7 @@ mod tests {
         let mut g = Guest::new();
         g.set_desc(DESC_OFF, 0, GPA + DATA_OFF, 8, VIRTQ_DESC_F_NEXT, 1);
         g.set_desc(DESC_OFF, 1, GPA + DATA_OFF, 8, VIRTQ_DESC_F_NEXT, 0);
-        let mut segs = [Segment::default(); 8];
+        let mut segs = KVec::with_capacity(8, GFP_KERNEL).unwrap();
         assert_eq!(g.walk(0, &mut segs), Err(Error::Loop));
     }
 
@@ -144,7 +145,7 @@ mod tests {
         let mut g = Guest::new();
         // Next index beyond the 4-entry table.
         g.set_desc(DESC_OFF, 0, GPA + DATA_OFF, 8, VIRTQ_DESC_F_NEXT, 9);
-        let mut segs = [Segment::default(); 4];
+        let mut segs = KVec::with_capacity(4, GFP_KERNEL).unwrap();
         assert_eq!(g.walk(0, &mut segs), Err(Error::IndexOutOfRange));
         // A buffer outside guest memory, and one whose length runs past it.
         g.set_desc(DESC_OFF, 0, 0x4000_0000, 8, 0, 0);

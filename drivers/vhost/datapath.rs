@@ -21,7 +21,7 @@ use crate::vzc_core::{
         queue::{QueueError, QueueState, RingIo, SplitQueue},
         split::{used_elem, Notifier},
     },
-    DescChain, Error, QueueSize, Segment,
+    DescChain, Error, QueueSize, Segment, SegmentSink, SinkFull,
 };
 
 /// Packets per run before yielding to the other queue (`VHOST_NET_PKT_WEIGHT`).
@@ -67,6 +67,8 @@ pub(super) enum Outcome {
 }
 
 /// Per-device scratch space, allocated once (`UIO_MAXIOV` entries each).
+/// The lists start empty and are filled by push within their capacity, so
+/// they only ever hold segments the walker produced.
 pub(super) struct Scratch {
     segs: KVec<Segment>,
     iov: KVec<IoVec>,
@@ -76,7 +78,7 @@ pub(super) struct Scratch {
 impl Scratch {
     pub(super) fn new() -> Result<Self> {
         Ok(Self {
-            segs: KVec::from_elem(Segment::default(), UIO_MAXIOV, GFP_KERNEL)?,
+            segs: KVec::with_capacity(UIO_MAXIOV, GFP_KERNEL)?,
             iov: KVec::with_capacity(UIO_MAXIOV, GFP_KERNEL)?,
             heads: KVec::with_capacity(UIO_MAXIOV, GFP_KERNEL)?,
         })
@@ -221,6 +223,14 @@ impl RingIo for RingState<'_> {
     }
 }
 
+/// A scratch list of segments: full at its capacity (`UIO_MAXIOV`), as the
+/// fixed array before it was.
+impl SegmentSink for KVec<Segment> {
+    fn push_segment(&mut self, seg: Segment) -> Result<(), SinkFull> {
+        self.push_within_capacity(seg).map_err(|_| SinkFull)
+    }
+}
+
 /// Appends iovecs for `len` bytes of segment `seg`, skipping its first `skip`.
 fn push_iov(
     g: &Guest<'_>,
@@ -308,6 +318,7 @@ pub(super) fn handle_tx(
             break;
         }
         let head = r.head_at(*r.last_avail_idx)?;
+        s.segs.clear();
         let sum = match DescChain::new(&table, g, head).collect_into(&mut s.segs) {
             Ok(sum) => sum,
             // An IOTLB miss: nothing is taken; userspace is asked for the
@@ -411,6 +422,7 @@ pub(super) fn handle_rx(
         let mut cursor = *r.last_avail_idx;
         let mut nsegs = 0usize;
         let mut fail: Option<Broken> = None;
+        s.segs.clear();
         s.heads.clear();
         let plan = plan_rx(datalen, quota, || {
             if avail_n == 0 {
@@ -432,7 +444,7 @@ pub(super) fn handle_rx(
                     return None;
                 }
             };
-            let sum = match DescChain::new(&table, g, head).collect_into(&mut s.segs[nsegs..]) {
+            let sum = match DescChain::new(&table, g, head).collect_into(&mut s.segs) {
                 Ok(sum) => sum,
                 Err(e) => {
                     fail = Some(Broken::Chain(e));

@@ -44,7 +44,9 @@ pub use self::error::Error;
 #[allow(unused_imports)]
 pub use self::vhost::mem::{HostRange, MemRegion, MemTable, Translate, MAX_MEM_REGIONS};
 #[allow(unused_imports)]
-pub use self::virtio::chain::{ChainSummary, DescChain, DescTable, GuestMemory, Segment};
+pub use self::virtio::chain::{
+    ChainSummary, DescChain, DescTable, GuestMemory, Segment, SegmentSink, SinkFull,
+};
 #[allow(unused_imports)]
 pub use self::virtio::desc::{
     avail_pending, Descriptor, QueueSize, RingAddrs, AVAIL_ALIGN, DESC_ALIGN, DESC_SIZE,

@@ -28,7 +28,8 @@
 
 pub mod errno;
 mod error;
-#[cfg(any(test, feature = "test-utils"))]
+// KUnit (`CONFIG_KUNIT`, set by kbuild) reuses the mock in the kernel.
+#[cfg(any(test, feature = "test-utils", CONFIG_KUNIT))]
 pub mod mock;
 pub mod net;
 pub mod vf;

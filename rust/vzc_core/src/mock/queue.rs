@@ -178,6 +178,16 @@ impl<'m> MockSplitQueue<'m> {
 
     // The guest driver.
 
+    /// Writes `data` at guest physical address `gpa` (an indirect table, a
+    /// buffer's contents).
+    ///
+    /// # Panics
+    ///
+    /// If the range is outside the mock's memory.
+    pub fn write(&self, gpa: u64, data: &[u8]) {
+        self.put(gpa, data);
+    }
+
     /// Stores descriptor `index` of the table.
     pub fn set_desc(&self, index: u16, d: Descriptor) {
         assert!(index < self.size.get(), "descriptor index past the table");

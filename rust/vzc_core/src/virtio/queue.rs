@@ -6,8 +6,8 @@
 //!
 //! The engine owns the device's indices and its notification state; every
 //! access to guest memory goes through a [`RingIo`] the caller implements
-//! (the kernel over user memory, the tests over [`mock`](super::super)'s
-//! guest driver). Each operation does a bounded number of accesses, nothing
+//! (the kernel over user memory, the tests and KUnit over the guest driver
+//! of `mock::queue`). Each operation does a bounded number of accesses, nothing
 //! allocates, and a guest value is validated before it is used: an avail
 //! index that moved by more than the ring size, or a head not below it, is
 //! an error, never an index.

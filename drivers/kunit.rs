@@ -1,88 +1,70 @@
 // SPDX-License-Identifier: GPL-2.0-only
 
 //! KUnit suite: the `no_std` core run inside the kernel (kernel `core`,
-//! overflow checks, KASAN), against a guest laid out in a byte array the way
-//! a virtio driver would lay it out. The cargo tests cover the core in depth;
+//! overflow checks, KASAN), against the core's guest-driver mock
+//! (`vzc_core::mock::MockSplitQueue`: rings laid out in a byte array the way
+//! a virtio driver would lay them out). The cargo tests cover the core in depth;
 //! this suite proves the same code behaves the same once built into the module.
 
 use kernel::prelude::*;
 
 use crate::vzc_core::{
-    avail_pending, dirty, net, split, ChainSummary, DescChain, DescTable, Descriptor, Error,
-    GuestMemory, MemRegion, MemTable, QueueSize, Segment, VIRTQ_DESC_F_INDIRECT, VIRTQ_DESC_F_NEXT,
-    VIRTQ_DESC_F_WRITE,
+    avail_pending,
+    mock::MockSplitQueue,
+    net,
+    vhost::dirty,
+    virtio::{
+        queue::{QueueError, QueueState, SplitQueue},
+        split,
+    },
+    ChainSummary, DescChain, Descriptor, Error, MemRegion, MemTable, QueueSize, Segment,
+    VIRTQ_DESC_F_INDIRECT, VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE,
 };
 
-/// Guest-physical base of the test guest's only memory region.
+/// Guest-physical base of the test guest's memory.
 const GPA: u64 = 0x10_000;
-/// Bytes of guest RAM: a 4-entry descriptor table, a 2-entry indirect table and data.
-const RAM: usize = 256;
-/// Offsets (from `GPA`) of the rings and buffers.
-const DESC_OFF: u64 = 0;
-const INDIRECT_OFF: u64 = 64;
-const DATA_OFF: u64 = 128;
 
-/// A guest driver's view: RAM plus the memory table the VMM would hand vhost.
-struct Guest {
-    ram: [u8; RAM],
-    regions: [MemRegion; 1],
+/// Memory for a mock queue of `size` entries.
+fn mock_mem(size: u16) -> KVec<u8> {
+    KVec::from_elem(0u8, MockSplitQueue::mem_size(size), GFP_KERNEL).unwrap()
 }
 
-impl Guest {
-    fn new() -> Self {
-        Self {
-            ram: [0; RAM],
-            regions: [MemRegion {
-                guest_phys_addr: GPA,
-                size: RAM as u64,
-                // The "userspace address" of the region is the offset into `ram`.
-                userspace_addr: 0,
-            }],
-        }
-    }
-
-    fn set_desc(&mut self, table_off: u64, index: u16, addr: u64, len: u32, flags: u16, next: u16) {
-        let d = Descriptor {
+/// Stores a descriptor of the queue's table.
+fn set_desc(g: &MockSplitQueue<'_>, index: u16, addr: u64, len: u32, flags: u16, next: u16) {
+    g.set_desc(
+        index,
+        Descriptor {
             addr,
             len,
             flags,
             next,
-        };
-        let at = (table_off + 16 * u64::from(index)) as usize;
-        self.ram[at..at + 16].copy_from_slice(&d.to_le_bytes());
-    }
-
-    fn walk(&self, head: u16, out: &mut [Segment]) -> Result<ChainSummary, Error> {
-        DescChain::new(self, self, head).collect_into(out)
-    }
+        },
+    );
 }
 
-impl GuestMemory for Guest {
-    fn read_obj(&self, gpa: u64, buf: &mut [u8]) -> Result<(), Error> {
-        let table = MemTable::new(&self.regions)?;
-        let host = table.translate(gpa, buf.len() as u64)?;
-        let start = usize::try_from(host.addr()).map_err(|_| Error::Fault)?;
-        let src = self.ram.get(start..start + buf.len()).ok_or(Error::Fault)?;
-        buf.copy_from_slice(src);
-        Ok(())
-    }
-
-    fn check_range(&self, gpa: u64, len: u64, _write: bool) -> Result<(), Error> {
-        MemTable::new(&self.regions)?.check_range(gpa, len)
-    }
+/// Stores entry `index` of an indirect table at `table`.
+fn set_indirect(
+    g: &MockSplitQueue<'_>,
+    table: u64,
+    index: u16,
+    addr: u64,
+    len: u32,
+    flags: u16,
+    next: u16,
+) {
+    let d = Descriptor {
+        addr,
+        len,
+        flags,
+        next,
+    };
+    g.write(table + 16 * u64::from(index), &d.to_le_bytes());
 }
 
-impl DescTable for Guest {
-    fn size(&self) -> QueueSize {
-        // 4 is a valid queue size; `new` cannot fail for it.
-        QueueSize::new(4).unwrap_or_else(|_| unreachable!())
-    }
-
-    fn read(&self, index: u16) -> Result<Descriptor, Error> {
-        let mut raw = [0u8; 16];
-        self.read_obj(GPA + DESC_OFF + 16 * u64::from(index), &mut raw)?;
-        Ok(Descriptor::from_le_bytes(raw))
-    }
+/// Walks the chain at `head` into `out` (emptied first).
+fn walk(g: &MockSplitQueue<'_>, head: u16, out: &mut KVec<Segment>) -> Result<ChainSummary, Error> {
+    out.clear();
+    DescChain::new(g, g, head).collect_into(out)
 }
 
 #[kunit_tests(vhost_zc_core)]
@@ -91,71 +73,125 @@ mod tests {
 
     #[test]
     fn chain_read_then_write() {
-        let mut g = Guest::new();
-        g.set_desc(DESC_OFF, 0, GPA + DATA_OFF, 10, VIRTQ_DESC_F_NEXT, 2);
-        g.set_desc(DESC_OFF, 2, GPA + DATA_OFF + 16, 20, VIRTQ_DESC_F_WRITE, 0);
-        let mut segs = [Segment::default(); 4];
-        let sum = g.walk(0, &mut segs).unwrap();
+        let mut mem = mock_mem(4);
+        let g = MockSplitQueue::new(&mut mem, GPA, 4);
+        let data = g.buf_addr(0);
+        set_desc(&g, 0, data, 10, VIRTQ_DESC_F_NEXT, 2);
+        set_desc(&g, 2, data + 16, 20, VIRTQ_DESC_F_WRITE, 0);
+        let mut segs = KVec::with_capacity(4, GFP_KERNEL).unwrap();
+        let sum = walk(&g, 0, &mut segs).unwrap();
         assert_eq!(sum.readable, 1);
         assert_eq!(sum.writable, 1);
         assert_eq!(sum.read_bytes, 10);
         assert_eq!(sum.write_bytes, 20);
-        assert_eq!(segs[1].gpa(), GPA + DATA_OFF + 16);
+        assert_eq!(segs[1].gpa(), data + 16);
         assert!(segs[1].writable());
     }
 
     #[test]
     fn chain_indirect() {
-        let mut g = Guest::new();
-        g.set_desc(
-            DESC_OFF,
-            1,
-            GPA + INDIRECT_OFF,
-            32,
-            VIRTQ_DESC_F_INDIRECT,
-            0,
-        );
-        g.set_desc(INDIRECT_OFF, 0, GPA + DATA_OFF, 12, VIRTQ_DESC_F_NEXT, 1);
-        g.set_desc(
-            INDIRECT_OFF,
-            1,
-            GPA + DATA_OFF + 12,
-            100,
-            VIRTQ_DESC_F_WRITE,
-            0,
-        );
-        let mut segs = [Segment::default(); 4];
-        let sum = g.walk(1, &mut segs).unwrap();
+        let mut mem = mock_mem(4);
+        let g = MockSplitQueue::new(&mut mem, GPA, 4);
+        let (data, table) = (g.buf_addr(0), g.buf_addr(3));
+        set_desc(&g, 1, table, 32, VIRTQ_DESC_F_INDIRECT, 0);
+        set_indirect(&g, table, 0, data, 12, VIRTQ_DESC_F_NEXT, 1);
+        set_indirect(&g, table, 1, data + 12, 100, VIRTQ_DESC_F_WRITE, 0);
+        let mut segs = KVec::with_capacity(4, GFP_KERNEL).unwrap();
+        let sum = walk(&g, 1, &mut segs).unwrap();
         assert_eq!(sum.count(), 2);
         assert_eq!(sum.write_bytes, 100);
     }
 
     #[test]
     fn chain_loop_is_an_error() {
-        let mut g = Guest::new();
-        g.set_desc(DESC_OFF, 0, GPA + DATA_OFF, 8, VIRTQ_DESC_F_NEXT, 1);
-        g.set_desc(DESC_OFF, 1, GPA + DATA_OFF, 8, VIRTQ_DESC_F_NEXT, 0);
-        let mut segs = [Segment::default(); 8];
-        assert_eq!(g.walk(0, &mut segs), Err(Error::Loop));
+        let mut mem = mock_mem(4);
+        let g = MockSplitQueue::new(&mut mem, GPA, 4);
+        let data = g.buf_addr(0);
+        set_desc(&g, 0, data, 8, VIRTQ_DESC_F_NEXT, 1);
+        set_desc(&g, 1, data, 8, VIRTQ_DESC_F_NEXT, 0);
+        let mut segs = KVec::with_capacity(8, GFP_KERNEL).unwrap();
+        assert_eq!(walk(&g, 0, &mut segs), Err(Error::Loop));
     }
 
     #[test]
     fn chain_hostile_values() {
-        let mut g = Guest::new();
+        let mut mem = mock_mem(4);
+        let g = MockSplitQueue::new(&mut mem, GPA, 4);
+        let data = g.buf_addr(0);
         // Next index beyond the 4-entry table.
-        g.set_desc(DESC_OFF, 0, GPA + DATA_OFF, 8, VIRTQ_DESC_F_NEXT, 9);
-        let mut segs = [Segment::default(); 4];
-        assert_eq!(g.walk(0, &mut segs), Err(Error::IndexOutOfRange));
+        set_desc(&g, 0, data, 8, VIRTQ_DESC_F_NEXT, 9);
+        let mut segs = KVec::with_capacity(4, GFP_KERNEL).unwrap();
+        assert_eq!(walk(&g, 0, &mut segs), Err(Error::IndexOutOfRange));
         // A buffer outside guest memory, and one whose length runs past it.
-        g.set_desc(DESC_OFF, 0, 0x4000_0000, 8, 0, 0);
-        assert_eq!(g.walk(0, &mut segs), Err(Error::AddressNotMapped));
-        g.set_desc(DESC_OFF, 0, GPA + DATA_OFF, u32::MAX, 0, 0);
-        assert!(g.walk(0, &mut segs).is_err());
+        set_desc(&g, 0, 0x4000_0000, 8, 0, 0);
+        assert_eq!(walk(&g, 0, &mut segs), Err(Error::AddressNotMapped));
+        set_desc(&g, 0, data, u32::MAX, 0, 0);
+        assert!(walk(&g, 0, &mut segs).is_err());
         // The guest moving its avail index by more than the ring size.
         let size = QueueSize::new(4).unwrap();
         assert_eq!(avail_pending(size, 0, 4), Ok(4));
         assert_eq!(avail_pending(size, 0xfffe, 2), Ok(4));
         assert_eq!(avail_pending(size, 0, 5), Err(Error::AvailIdxJump));
+    }
+
+    #[test]
+    fn memory_table_translation() {
+        let regions = [MemRegion {
+            guest_phys_addr: GPA,
+            size: 0x1000,
+            userspace_addr: 0x7f00_0000,
+        }];
+        let table = MemTable::new(&regions).unwrap();
+        let host = table.translate(GPA + 0x10, 0x20).unwrap();
+        assert_eq!((host.addr(), host.len()), (0x7f00_0010, 0x20));
+        assert_eq!(
+            table.translate(GPA + 0xff0, 0x20).map(|h| h.addr()),
+            Err(Error::AddressNotMapped)
+        );
+        assert_eq!(table.check_range(GPA - 1, 1), Err(Error::AddressNotMapped));
+    }
+
+    #[test]
+    fn engine_out_of_order_batch_across_the_wrap() {
+        let mut mem = mock_mem(8);
+        let mut g = MockSplitQueue::new(&mut mem, GPA, 8);
+        g.start_at(65534);
+        let mut q = SplitQueue::new(g.size(), true, QueueState::at(65534, 65534));
+        let mut heads = [0u16; 4];
+        for h in heads.iter_mut() {
+            *h = g.add_chain(&[(64, true)]);
+        }
+        g.kick();
+        assert_eq!(q.pending(&g), Ok(4));
+        for &h in &heads {
+            assert_eq!(q.pop_head(&g), Ok(Some(h)));
+        }
+        // Give the last two back and take them again.
+        q.discard(2).unwrap();
+        assert_eq!(q.pop_head(&g), Ok(Some(heads[2])));
+        assert_eq!(q.pop_head(&g), Ok(Some(heads[3])));
+        assert_eq!(q.enable_notify(&g), Ok(false));
+        assert_eq!(g.avail_event(), 2);
+        // Out of avail order, in one used-index update across the wrap.
+        g.set_used_event(65535);
+        let done = [(heads[3], 4), (heads[0], 1), (heads[2], 3), (heads[1], 2)];
+        q.add_used_n(&g, &done).unwrap();
+        assert_eq!(g.used_idx(), 65534);
+        assert_eq!(q.publish(&g), Ok(true));
+        assert_eq!(g.used_idx(), 2);
+        for &e in &done {
+            assert_eq!(g.pop_used(), Some(e));
+        }
+        assert_eq!(g.pop_used(), None);
+        let (written, logged) = g.used_bytes();
+        assert_eq!(written, logged);
+        // A hostile guest: an avail jump and a head past the table.
+        g.set_avail_idx(11);
+        assert_eq!(q.pending(&g), Err(QueueError::AvailJump));
+        g.set_avail_entry(2, 8);
+        g.set_avail_idx(3);
+        assert_eq!(q.pending(&g), Ok(1));
+        assert_eq!(q.pop_head(&g), Err(QueueError::BadHead(8)));
     }
 
     #[test]

@@ -50,8 +50,10 @@ use crate::glue::{
     worker::Task,
 };
 use crate::vzc_core::{
-    iotlb::{Iotlb, IotlbEntry},
-    vhost::{self as abi, access, VringAddr},
+    vhost::{
+        abi::{self, access, VringAddr},
+        iotlb::{Iotlb, IotlbEntry},
+    },
     MemRegion, MemTable,
 };
 

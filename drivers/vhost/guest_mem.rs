@@ -14,9 +14,12 @@ use kernel::prelude::*;
 
 use crate::glue::user;
 use crate::vzc_core::{
-    self as core_, dirty,
-    iotlb::{Iotlb, IotlbTranslate, ACCESS_RO, ACCESS_WO},
-    split, DescTable, Descriptor, Error as RingError, GuestMemory, HostRange, MemTable, QueueSize,
+    vhost::{
+        dirty,
+        iotlb::{Iotlb, IotlbTranslate, ACCESS_RO, ACCESS_WO},
+    },
+    virtio::split,
+    DescTable, Descriptor, Error as RingError, GuestMemory, HostRange, MemTable, QueueSize,
     Translate, DESC_SIZE,
 };
 
@@ -337,7 +340,4 @@ pub(super) fn gpa_end(mem: &MemTable<'_>) -> u64 {
 }
 
 /// Re-exported for the data path.
-pub(super) use core_::split::Notifier;
-
-/// Offsets used by the data path.
-pub(super) use split::{avail, used};
+pub(super) use split::Notifier;

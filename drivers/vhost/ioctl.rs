@@ -23,9 +23,11 @@ use crate::glue::{
     worker::Task,
 };
 use crate::vzc_core::{
-    iotlb::ACCESS_RO,
-    split::used as used_off,
-    vhost::{self as abi, access, VringAddr, VringFile, VringState},
+    vhost::{
+        abi::{self, access, VringAddr, VringFile, VringState},
+        iotlb::ACCESS_RO,
+    },
+    virtio::split::used as used_off,
     Error as CoreError, MemTable,
 };
 

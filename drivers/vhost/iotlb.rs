@@ -23,8 +23,10 @@ use crate::glue::{
     user,
 };
 use crate::vzc_core::{
-    iotlb::{self, ACCESS_RO, ACCESS_WO},
-    vhost::{self as abi, access, IotlbMsg},
+    vhost::{
+        abi::{self, access, IotlbMsg},
+        iotlb::{self, ACCESS_RO, ACCESS_WO},
+    },
     Error as CoreError,
 };
 

@@ -9,13 +9,14 @@
 //! backends ([`super::backend`]) use both.
 
 use core::cell::Cell;
-use core::sync::atomic::{fence, Ordering};
 use kernel::prelude::*;
 
-use super::guest_mem::{self as ring, avail, used, Log, RingMem};
+use super::guest_mem::{self as ring, Log, RingMem};
 use crate::vzc_core::{
-    avail_pending,
-    split::{used_elem, Notifier},
+    virtio::{
+        queue::{QueueError, QueueState, RingIo, SplitQueue},
+        split::{used_elem, Notifier},
+    },
     QueueSize,
 };
 
@@ -64,12 +65,99 @@ pub(super) struct RingState<'a> {
     pub(super) avail_seen: Cell<u16>,
 }
 
+/// The core's engine (`vzc_core::virtio::queue`) over this ring: its
+/// indices live in the `Vring` (borrowed here), so each operation copies
+/// them into a [`SplitQueue`] and back.
 impl RingState<'_> {
-    fn fault<T>(r: Result<T>) -> Result<T, Broken> {
-        r.map_err(|_| Broken::RingFault)
+    fn queue(&self) -> SplitQueue {
+        SplitQueue::new(
+            self.size,
+            self.event_idx,
+            QueueState {
+                last_avail_idx: *self.last_avail_idx,
+                last_used_idx: *self.last_used_idx,
+                avail_seen: self.avail_seen.get(),
+                notifier: *self.notifier,
+            },
+        )
     }
 
-    fn log_used_write(&self, off: u64, len: u64) -> Result<(), Broken> {
+    fn sync(&mut self, q: &SplitQueue) {
+        let s = q.state();
+        *self.last_avail_idx = s.last_avail_idx;
+        *self.last_used_idx = s.last_used_idx;
+        self.avail_seen.set(s.avail_seen);
+        *self.notifier = s.notifier;
+    }
+
+    /// Buffers the guest made available and we have not taken.
+    pub(super) fn pending(&self) -> Result<u16, Broken> {
+        let mut q = self.queue();
+        let n = q.pending(self).map_err(broken)?;
+        self.avail_seen.set(q.avail_seen());
+        Ok(n)
+    }
+
+    /// The head at avail position `pos`, validated against the ring size.
+    pub(super) fn head_at(&self, pos: u16) -> Result<u16, Broken> {
+        self.queue().head_at(self, pos).map_err(broken)
+    }
+
+    /// Asks the guest to kick for buffers beyond the ones seen; `true` if it
+    /// added some meanwhile (`SplitQueue::enable_notify`).
+    pub(super) fn enable_notify(&mut self) -> Result<bool, Broken> {
+        let mut q = self.queue();
+        let r = q.enable_notify(&*self);
+        self.sync(&q);
+        r.map_err(broken)
+    }
+
+    /// Writes a used element at the next used slot.
+    pub(super) fn add_used(&mut self, id: u16, len: u32) -> Result<(), Broken> {
+        let mut q = self.queue();
+        let r = q.add_used(&*self, id, len);
+        self.sync(&q);
+        r.map_err(broken)
+    }
+
+    /// Publishes the used index (after the elements) and says whether to
+    /// signal the guest.
+    pub(super) fn publish(&mut self) -> Result<bool, Broken> {
+        let mut q = self.queue();
+        let r = q.publish(&*self);
+        self.sync(&q);
+        r.map_err(broken)
+    }
+}
+
+/// The engine's errors as the worker reports them.
+fn broken(e: QueueError<Broken>) -> Broken {
+    match e {
+        QueueError::Io(b) => b,
+        QueueError::AvailJump => Broken::AvailJump,
+        QueueError::BadHead(h) => Broken::BadHead(h),
+    }
+}
+
+/// The rings as the owner's user memory (`ring::get_u16`/`put_u16`: one
+/// 16-bit access each); a failed access is `RingFault`, a failed dirty-log
+/// write `Log`.
+impl RingIo for RingState<'_> {
+    type Error = Broken;
+
+    fn read_avail_u16(&self, off: u64) -> Result<u16, Broken> {
+        ring::get_u16(&self.mem, self.avail, off).map_err(|_| Broken::RingFault)
+    }
+
+    fn write_used_u16(&self, off: u64, v: u16) -> Result<(), Broken> {
+        ring::put_u16(&self.mem, self.used, off, v).map_err(|_| Broken::RingFault)
+    }
+
+    fn write_used_elem(&self, off: u64, id: u16, len: u32) -> Result<(), Broken> {
+        ring::put(&self.mem, self.used, off, &used_elem(id, len)).map_err(|_| Broken::RingFault)
+    }
+
+    fn log_used(&self, off: u64, len: u64) -> Result<(), Broken> {
         if let (Some(log), Some(gpa)) = (self.log, self.log_used) {
             let gpa = gpa.checked_add(off).ok_or(Broken::Log)?;
             let at = self.used.checked_add(off).ok_or(Broken::Log)?;
@@ -78,83 +166,5 @@ impl RingState<'_> {
                 .map_err(|_| Broken::Log)?;
         }
         Ok(())
-    }
-
-    /// Buffers the guest made available and we have not taken.
-    pub(super) fn pending(&self) -> Result<u16, Broken> {
-        let idx = Self::fault(ring::get_u16(&self.mem, self.avail, avail::IDX))?;
-        let n =
-            avail_pending(self.size, *self.last_avail_idx, idx).map_err(|_| Broken::AvailJump)?;
-        self.avail_seen.set(idx);
-        // Ring entries are read after the index that published them.
-        fence(Ordering::Acquire);
-        Ok(n)
-    }
-
-    /// The head at avail position `pos`, validated against the ring size.
-    pub(super) fn head_at(&self, pos: u16) -> Result<u16, Broken> {
-        let off = avail::ring(self.size.slot(pos));
-        let head = Self::fault(ring::get_u16(&self.mem, self.avail, off))?;
-        if head >= self.size.get() {
-            return Err(Broken::BadHead(head));
-        }
-        Ok(head)
-    }
-
-    /// Asks the guest to kick when it adds a buffer beyond the ones already
-    /// seen, then checks, after a full barrier, whether it did so meanwhile
-    /// (upstream `vhost_enable_notify`). Arming at the *seen* index, not at
-    /// `last_avail_idx`, matters on RX: buffers too few for the packet at
-    /// hand are seen but not taken, and the guest only kicks for new ones
-    /// (arming behind them also made the re-check always true: a busy loop).
-    pub(super) fn enable_notify(&mut self) -> Result<bool, Broken> {
-        let seen = self.avail_seen.get();
-        if self.event_idx {
-            let off = used::avail_event(self.size);
-            Self::fault(ring::put_u16(&self.mem, self.used, off, seen))?;
-            self.log_used_write(off, 2)?;
-        }
-        fence(Ordering::SeqCst);
-        self.pending()?;
-        Ok(self.avail_seen.get() != seen)
-    }
-
-    /// Writes a used element at the next used slot.
-    pub(super) fn add_used(&mut self, id: u16, len: u32) -> Result<(), Broken> {
-        let off = used::ring(self.size.slot(*self.last_used_idx));
-        Self::fault(ring::put(&self.mem, self.used, off, &used_elem(id, len)))?;
-        self.log_used_write(off, 8)?;
-        *self.last_used_idx = self.last_used_idx.wrapping_add(1);
-        Ok(())
-    }
-
-    /// Publishes the used index (after the elements) and says whether to
-    /// signal the guest.
-    pub(super) fn publish(&mut self) -> Result<bool, Broken> {
-        fence(Ordering::Release);
-        Self::fault(ring::put_u16(
-            &self.mem,
-            self.used,
-            used::IDX,
-            *self.last_used_idx,
-        ))?;
-        self.log_used_write(used::IDX, 2)?;
-        fence(Ordering::SeqCst);
-        let (flags, event) = if self.event_idx {
-            let e = Self::fault(ring::get_u16(
-                &self.mem,
-                self.avail,
-                avail::used_event(self.size),
-            ))?;
-            (0, e)
-        } else {
-            (
-                Self::fault(ring::get_u16(&self.mem, self.avail, avail::FLAGS))?,
-                0,
-            )
-        };
-        Ok(self
-            .notifier
-            .should_signal(self.event_idx, flags, event, *self.last_used_idx))
     }
 }

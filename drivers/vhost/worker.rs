@@ -21,7 +21,10 @@ use crate::glue::{
     worker::{self, BusyPoll, TaskRef, Work},
 };
 use crate::vzc_core::{
-    iotlb::Iotlb, net::HeaderSplit, split::avail as avail_off, vhost as abi, MemTable, QueueSize,
+    net::HeaderSplit,
+    vhost::{abi, iotlb::Iotlb},
+    virtio::split::avail as avail_off,
+    MemTable, QueueSize,
 };
 
 /// Where kicks and socket readiness land: a bit per ring for the worker, the

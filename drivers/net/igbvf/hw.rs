@@ -17,9 +17,12 @@ use kernel::{
 use super::{mbx::BarMbx, regs, Bar0};
 use crate::glue;
 use crate::vzc_core::{
-    vf_health::{msix, Action, Recovery, RecoveryStats, RECOVERY_INTERVAL_MS},
-    vf_mbx::{MacAddr, Mailbox, MbxError, MbxStats, Msg, Timing, MAX_MC_HASHES},
-    vf_ring::WrapCounter,
+    net::eth::MacAddr,
+    vf::{
+        counter::WrapCounter,
+        health::{msix, Action, Recovery, RecoveryStats, RECOVERY_INTERVAL_MS},
+        mbx::{Mailbox, MbxError, MbxStats, Msg, Timing, MAX_MC_HASHES},
+    },
 };
 
 /// Interrupt throttling of every vector, in us: igbvf's starting value

@@ -3,7 +3,7 @@
 //! The VF<->PF mailbox on the BAR.
 //!
 //! The protocol itself (locking, read-to-clear bits, bounded polls,
-//! ACK/NACK/CTS, message layouts) is `vzc_core::vf_mbx`, tested in
+//! ACK/NACK/CTS, message layouts) is `vzc_core::vf::mbx`, tested in
 //! userspace against a model of the PF. This file gives it register access
 //! and turns its errors into kernel errors.
 
@@ -20,7 +20,7 @@ use kernel::{
 };
 
 use super::{regs, Bar0};
-use crate::vzc_core::vf_mbx::{MbxError, MbxIo};
+use crate::vzc_core::vf::mbx::{MbxError, MbxIo};
 
 /// [`MbxIo`] over the VF's BAR0.
 pub(crate) struct BarMbx<'a, 'b>(pub(crate) &'a Bar0<'b>);

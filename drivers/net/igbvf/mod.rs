@@ -5,7 +5,7 @@
 //!
 //! One `mod` per concern:
 //! - `regs` — the BAR0 registers, declared once with `register!`;
-//! - `mbx` — the VF<->PF mailbox on the BAR (protocol in `vzc_core::vf_mbx`);
+//! - `mbx` — the VF<->PF mailbox on the BAR (protocol in `vzc_core::vf::mbx`);
 //! - `hw` — reset/handshake, mailbox requests, link state, quiesce;
 //! - `rx_ring`, `tx_ring` — queue 0's descriptor rings in coherent DMA
 //!   memory; `provider` — the [`provider::RxBufferProvider`] trait RX
@@ -51,10 +51,13 @@ use crate::glue::{
     sysfs::{Attr, AttrDir, AttrSource, SysfsBuf},
 };
 use crate::vzc_core::{
-    vf_frame::{FrameLen, TestFrame},
-    vf_health::{msix, Action, FaultInject},
-    vf_mbx::{parse_mac_list, MacAddr, MAX_MC_HASHES},
-    vf_ring::RingSize,
+    net::eth::{parse_mac_list, MacAddr},
+    vf::{
+        frame::{FrameLen, TestFrame},
+        health::{msix, Action, FaultInject},
+        mbx::MAX_MC_HASHES,
+        ring::RingSize,
+    },
 };
 use hw::{MacSource, VfHw};
 use kernel::time::{delay::fsleep, Delta};
@@ -91,7 +94,7 @@ const TICK_POLL: usize = 1;
 const MODE_MSIX: u8 = 1;
 const MODE_POLLED: u8 = 2;
 
-/// IRQ names (`/proc/interrupts`), by vector (`vzc_core::vf_health::msix`).
+/// IRQ names (`/proc/interrupts`), by vector (`vzc_core::vf::health::msix`).
 const IRQ_NAMES: [&CStr; msix::VECTORS as usize] =
     [c"vhost_zc_vf-tx", c"vhost_zc_vf-rx", c"vhost_zc_vf-mbx"];
 
@@ -791,7 +794,7 @@ impl VfPort<'_> {
             }
             attr::MC_LIST => {
                 let mut list = [MacAddr::default(); MAX_MC_HASHES];
-                let n = parse_mac_list(text, &mut list).map_err(mbx::to_error)?;
+                let n = parse_mac_list(text, &mut list).ok_or(EINVAL)?;
                 hw.set_multicast(&self.bar, &list[..n])
             }
             _ => return Err(EINVAL),
@@ -890,7 +893,7 @@ impl VfPort<'_> {
     }
 
     /// `<dst-mac> <count> [size [seq]]`: sends `count` self-test frames
-    /// (`vzc_core::vf_frame`) of `size` bytes (default 60; without CRC) to
+    /// (`vzc_core::vf::frame`) of `size` bytes (default 60; without CRC) to
     /// `dst`, numbered from `seq` (default 0). Everything is validated
     /// before anything is sent: `EINVAL` for bad input, `EMSGSIZE` for a
     /// size beyond the VF's `max_frame` (minus the CRC). When the ring is

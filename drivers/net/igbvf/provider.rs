@@ -24,9 +24,9 @@ use kernel::{
 
 use super::dma_mem;
 
-use crate::vzc_core::{
-    vf_frame::{FrameCheck, RxTally},
-    vf_ring::RxStatus,
+use crate::vzc_core::vf::{
+    frame::{FrameCheck, RxTally},
+    ring::RxStatus,
 };
 
 /// A buffer posted to the ring.
@@ -91,7 +91,7 @@ pub(crate) const POOL_BUF: u32 = 2048;
 /// What the self-test receiver saw.
 #[derive(Clone, Copy, Default)]
 pub(crate) struct PoolStats {
-    /// Self-test frames (`vzc_core::vf_frame`) good and bad, their bytes
+    /// Self-test frames (`vzc_core::vf::frame`) good and bad, their bytes
     /// and the running payload hash.
     pub(crate) tally: RxTally,
     /// Buffers returned unused.
@@ -101,7 +101,7 @@ pub(crate) struct PoolStats {
 }
 
 /// Buffers carved from one coherent allocation; checks that completed
-/// frames are self-test frames (`vzc_core::vf_frame`) and hashes them.
+/// frames are self-test frames (`vzc_core::vf::frame`) and hashes them.
 ///
 /// # Invariants
 ///

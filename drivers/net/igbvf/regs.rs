@@ -7,7 +7,7 @@
 //! `u32`: the VF BAR accepts only 32-bit accesses (QEMU `igbvf` enforces
 //! it). Only registers in use are declared. Queue registers are for queue
 //! 0 of the VF (the VF's second queue at +0x100 is unused); their values
-//! are computed and validated by `vzc_core::vf_ring`, so they are declared
+//! are computed and validated by `vzc_core::vf::ring`, so they are declared
 //! as raw words.
 
 use kernel::io::register;
@@ -54,7 +54,7 @@ register! {
 
     /// Interrupt vector allocation for queues 0 and 1 (VTIVAR0).
     pub(crate) IVAR0(u32) @ 0x1700 {
-        /// Raw value (one byte per queue cause, see `vzc_core::vf_health::msix`).
+        /// Raw value (one byte per queue cause, see `vzc_core::vf::health::msix`).
         31:0 value;
     }
 
@@ -77,7 +77,7 @@ register! {
     }
 
     /// VF-to-PF mailbox control (V2PMAILBOX). The bits are interpreted by
-    /// `vzc_core::vf_mbx` (several are read-to-clear), so the driver moves
+    /// `vzc_core::vf::mbx` (several are read-to-clear), so the driver moves
     /// the raw word.
     pub(crate) V2PMAILBOX(u32) @ 0x0c40 {
         /// Raw control word.

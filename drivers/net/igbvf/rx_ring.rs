@@ -6,7 +6,7 @@
 //! Ownership: a descriptor between `next_to_scan` and `next_to_use` is the
 //! device's; one between `next_to_clean` and `next_to_scan` came back but
 //! belongs to a frame still incomplete (no EOP yet: held, see
-//! `vzc_core::vf_ring::RxChain`). Either way its buffer's cookie waits in
+//! `vzc_core::vf::rx_chain::RxChain`). Either way its buffer's cookie waits in
 //! `shadow`, and only slots before `next_to_clean` are refilled. Every
 //! cookie goes back to the provider exactly once (`complete` or `reclaim`).
 
@@ -24,12 +24,10 @@ use super::{
     provider::{Reclaim, RxBufferProvider, RxFrameEnd, RxPiece},
     regs, Bar0,
 };
-use crate::vzc_core::{
-    vf_health::FaultInject,
-    vf_ring::{
-        rx_read_desc, srrctl, RingSize, RxChain, RxChainStats, RxStep, RxWriteback,
-        DCTL_QUEUE_ENABLE, RXDCTL_ENABLE,
-    },
+use crate::vzc_core::vf::{
+    health::FaultInject,
+    ring::{rx_read_desc, srrctl, RingSize, RxWriteback, DCTL_QUEUE_ENABLE, RXDCTL_ENABLE},
+    rx_chain::{RxChain, RxChainStats, RxStep},
 };
 
 /// An allocation point of ring setup: `ENOMEM` when a failure is injected

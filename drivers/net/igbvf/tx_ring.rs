@@ -21,9 +21,9 @@ use super::{
     rx_ring::{alloc_point, wait_dctl},
     Bar0,
 };
-use crate::vzc_core::{
-    vf_health::FaultInject,
-    vf_ring::{tx_data_desc, tx_descs_for, tx_done, RingSize, DCTL_QUEUE_ENABLE},
+use crate::vzc_core::vf::{
+    health::FaultInject,
+    ring::{tx_data_desc, tx_descs_for, tx_done, RingSize, DCTL_QUEUE_ENABLE},
 };
 
 /// Bytes of each slot's buffer.

@@ -22,7 +22,7 @@ use crate::glue::{
 };
 use crate::vzc_core::{
     net::{HeaderSplit, UIO_MAXIOV},
-    Segment,
+    Segment, SegmentSink, SinkFull,
 };
 
 mod tap;
@@ -146,7 +146,7 @@ impl Scratch {
     /// Allocates the space (`ENOMEM`).
     pub(super) fn new() -> Result<Self> {
         Ok(Self {
-            segs: KVec::from_elem(Segment::default(), UIO_MAXIOV, GFP_KERNEL)?,
+            segs: KVec::with_capacity(UIO_MAXIOV, GFP_KERNEL)?,
             iov: KVec::with_capacity(UIO_MAXIOV, GFP_KERNEL)?,
             heads: KVec::with_capacity(UIO_MAXIOV, GFP_KERNEL)?,
         })
@@ -167,4 +167,12 @@ pub(super) struct Counts {
     pub(super) added: usize,
     /// The guest must be signalled (call eventfd).
     pub(super) signalled: bool,
+}
+
+/// A scratch list of segments: full at its capacity (`UIO_MAXIOV`), as the
+/// fixed array before it was.
+impl SegmentSink for KVec<Segment> {
+    fn push_segment(&mut self, seg: Segment) -> Result<(), SinkFull> {
+        self.push_within_capacity(seg).map_err(|_| SinkFull)
+    }
 }

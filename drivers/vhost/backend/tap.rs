@@ -109,6 +109,7 @@ pub(super) fn handle_tx_copy(
             break;
         }
         let head = run.ring.head_at(*run.ring.last_avail_idx)?;
+        run.scratch.segs.clear();
         let sum =
             match DescChain::new(&run.table, run.guest, head).collect_into(&mut run.scratch.segs) {
                 Ok(sum) => sum,
@@ -203,6 +204,7 @@ pub(super) fn handle_rx_copy(
         let mut cursor = *run.ring.last_avail_idx;
         let mut nsegs = 0usize;
         let mut fail: Option<Broken> = None;
+        run.scratch.segs.clear();
         run.scratch.heads.clear();
         let plan = plan_rx(datalen, quota, || {
             if avail_n == 0 {
@@ -227,7 +229,7 @@ pub(super) fn handle_rx_copy(
                 }
             };
             let sum = match DescChain::new(&run.table, run.guest, head)
-                .collect_into(&mut run.scratch.segs[nsegs..])
+                .collect_into(&mut run.scratch.segs)
             {
                 Ok(sum) => sum,
                 Err(e) => {

@@ -1,18 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //! The single error type of the crate.
 
-/// `EINVAL`: malformed guest/userspace input (upstream's default).
-const EINVAL: i32 = 22;
-/// `EFAULT`: a guest address that does not resolve to host memory.
-const EFAULT: i32 = 14;
-/// `ENOBUFS`: the caller's output array (iovec array upstream) is full.
-const ENOBUFS: i32 = 105;
-/// `E2BIG`: a count exceeds a hard limit (indirect table, region table).
-const E2BIG: i32 = 7;
-/// `EAGAIN`: an IOTLB miss (upstream `translate_desc`).
-const EAGAIN: i32 = 11;
-/// `EPERM`: an IOTLB mapping without the needed permission.
-const EPERM: i32 = 1;
+use super::errno::{E2BIG, EAGAIN, EFAULT, EINVAL, ENOBUFS, EPERM};
 
 /// Why a guest- or userspace-supplied value was rejected.
 ///
@@ -55,7 +44,7 @@ pub enum Error {
     BadRegion,
     /// Two memory regions overlap in guest physical address space.
     OverlappingRegions,
-    /// More memory regions than [`MAX_MEM_REGIONS`](super::MAX_MEM_REGIONS).
+    /// More memory regions than [`MAX_MEM_REGIONS`](super::vhost::mem::MAX_MEM_REGIONS).
     TooManyRegions,
     /// A ring address is not aligned as the virtio spec requires.
     Misaligned,

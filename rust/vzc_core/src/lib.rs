@@ -8,6 +8,11 @@
 
 //! Kernel-independent core of vhost-zc.
 //!
+//! Folders follow the data path: [`virtio`] (the split ring and its engine),
+//! [`vhost`] (the ioctl ABI, memory table, IOTLB, dirty log), [`net`]
+//! (Ethernet and virtio-net types), [`vf`] (the 82576 VF), and, for tests,
+//! `mock` (a guest driver; feature `test-utils`).
+//!
 //! Everything a guest can put in a virtqueue is hostile input. This crate
 //! turns raw guest values (queue sizes, avail indices, descriptor tables,
 //! memory region tables) into types that are valid by construction, so the
@@ -21,31 +26,30 @@
 //! never names `crate::` (that would be the module's root there), uses no
 //! `alloc`/`std`, and has no dependencies.
 
-mod chain;
-pub mod dirty;
+pub mod errno;
 mod error;
-pub mod iotlb;
-mod mem;
+// KUnit (`CONFIG_KUNIT`, set by kbuild) reuses the mock in the kernel.
+#[cfg(any(test, feature = "test-utils", CONFIG_KUNIT))]
+pub mod mock;
 pub mod net;
-mod ring;
-pub mod split;
-pub mod vf_frame;
-pub mod vf_health;
-pub mod vf_mbx;
-pub mod vf_ring;
+pub mod vf;
 pub mod vhost;
+pub mod virtio;
 
-// The flat re-exports are the public API. When these sources are a private
-// `mod` of the kernel module, re-exports the module does not use would warn
-// as unused imports, hence the allows.
-#[allow(unused_imports)]
-pub use self::chain::{ChainSummary, DescChain, DescTable, GuestMemory, Segment};
+// The flat re-exports are the most used types; everything else is reached by
+// its module path (`virtio::split`, `vhost::abi`, `vf::mbx`, ...). When these
+// sources are a private `mod` of the kernel module, re-exports the module
+// does not use would warn as unused imports, hence the allows.
 #[allow(unused_imports)]
 pub use self::error::Error;
 #[allow(unused_imports)]
-pub use self::mem::{HostRange, MemRegion, MemTable, Translate, MAX_MEM_REGIONS};
+pub use self::vhost::mem::{HostRange, MemRegion, MemTable, Translate, MAX_MEM_REGIONS};
 #[allow(unused_imports)]
-pub use self::ring::{
+pub use self::virtio::chain::{
+    ChainSummary, DescChain, DescTable, GuestMemory, Segment, SegmentSink, SinkFull,
+};
+#[allow(unused_imports)]
+pub use self::virtio::desc::{
     avail_pending, Descriptor, QueueSize, RingAddrs, AVAIL_ALIGN, DESC_ALIGN, DESC_SIZE,
     MAX_CHAIN_BYTES, MAX_INDIRECT_DESCS, MAX_QUEUE_SIZE, USED_ALIGN, VIRTQ_DESC_F_INDIRECT,
     VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE,

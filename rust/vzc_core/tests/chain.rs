@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{desc, MockGuest};
+use common::{desc, MockGuest, Segs};
 use vzc_core::{
     avail_pending, DescChain, DescTable, Descriptor, Error, MemRegion, QueueSize, Segment,
     VIRTQ_DESC_F_INDIRECT as IND, VIRTQ_DESC_F_NEXT as NEXT, VIRTQ_DESC_F_WRITE as WRITE,
@@ -47,7 +47,7 @@ fn read_then_write_chain() {
     g.set_desc(TABLE, 2, desc(BUF + 30, 30, WRITE | NEXT, 7));
     g.set_desc(TABLE, 7, desc(BUF + 60, 40, WRITE, 1));
     let q = g.queue(TABLE, 8);
-    let mut out = [Segment::default(); 8];
+    let mut out = Segs::with_capacity(8);
     let sum = DescChain::new(&q, &g, 0).collect_into(&mut out).unwrap();
     assert_eq!((sum.readable, sum.writable), (2, 2));
     assert_eq!((sum.read_bytes, sum.write_bytes), (30, 70));
@@ -216,7 +216,7 @@ fn zero_length_descriptors_are_skipped() {
         segs.iter().map(seg_tuple).collect::<Vec<_>>(),
         [(BUF, 4, false), (BUF + 4, 4, false), (BUF + 8, 4, true)]
     );
-    assert!(segs.iter().all(|s| !s.is_empty()));
+    assert!(segs.iter().all(|s| s.len() != 0));
 }
 
 #[test]
@@ -238,7 +238,7 @@ fn length_overflow() {
     // Exactly u32::MAX in total is still fine.
     g.set_desc(0, 0, desc(0x1_0000_0000, u32::MAX - 1, NEXT, 1));
     let q = g.queue(0, 2);
-    let mut out = [Segment::default(); 2];
+    let mut out = Segs::with_capacity(2);
     let sum = DescChain::new(&q, &g, 0).collect_into(&mut out).unwrap();
     assert_eq!(sum.read_bytes, u32::MAX - 1);
     assert_eq!(sum.write_bytes, 1);
@@ -303,13 +303,13 @@ fn too_many_segments() {
     }
     g.set_desc(TABLE, 4, desc(BUF, 1, 0, 0));
     let q = g.queue(TABLE, 8);
-    let mut out = [Segment::default(); 4];
+    let mut out = Segs::with_capacity(4);
     assert_eq!(
         DescChain::new(&q, &g, 0).collect_into(&mut out),
         Err(Error::TooManySegments)
     );
     assert_eq!(Error::TooManySegments.errno(), 105);
-    let mut out = [Segment::default(); 5];
+    let mut out = Segs::with_capacity(5);
     assert_eq!(
         DescChain::new(&q, &g, 0)
             .collect_into(&mut out)

@@ -4,9 +4,9 @@
 
 mod common;
 
-use common::{desc, MockGuest};
+use common::{desc, MockGuest, Segs};
 use proptest::prelude::*;
-use vzc_core::{DescChain, Descriptor, Error, MemRegion, MemTable, Segment, MAX_CHAIN_BYTES};
+use vzc_core::{DescChain, Descriptor, Error, MemRegion, MemTable, MAX_CHAIN_BYTES};
 
 const BASE: u64 = 0x10000;
 const RAM: usize = 0x10000;
@@ -61,7 +61,7 @@ fn check_walk(g: &MockGuest, size: u16, head: u16) -> Result<(), TestCaseError> 
     let mut seen_write = false;
     let mut total = 0u64;
     for s in &segs {
-        prop_assert!(!s.is_empty());
+        prop_assert!(s.len() != 0);
         prop_assert!(g.table().check_range(s.gpa(), u64::from(s.len())).is_ok());
         prop_assert!(!seen_write || s.writable(), "read after write");
         seen_write |= s.writable();
@@ -70,7 +70,7 @@ fn check_walk(g: &MockGuest, size: u16, head: u16) -> Result<(), TestCaseError> 
     prop_assert!(total <= MAX_CHAIN_BYTES);
 
     // collect_into agrees with the iterator and enforces its capacity.
-    let mut out = vec![Segment::default(); segs.len()];
+    let mut out = Segs::with_capacity(segs.len());
     let r = DescChain::new(&q, g, head).collect_into(&mut out);
     match err {
         None => {
@@ -78,7 +78,7 @@ fn check_walk(g: &MockGuest, size: u16, head: u16) -> Result<(), TestCaseError> 
             prop_assert_eq!(sum.count(), segs.len());
             prop_assert_eq!(&out[..], &segs[..]);
             if !segs.is_empty() {
-                let mut short = vec![Segment::default(); segs.len() - 1];
+                let mut short = Segs::with_capacity(segs.len() - 1);
                 prop_assert_eq!(
                     DescChain::new(&q, g, head).collect_into(&mut short),
                     Err(Error::TooManySegments)

@@ -6,7 +6,10 @@
 
 #![allow(dead_code)] // Each test binary uses a different subset.
 
-use vzc_core::{DescTable, Descriptor, Error, GuestMemory, MemRegion, MemTable, QueueSize};
+use vzc_core::{
+    DescTable, Descriptor, Error, GuestMemory, MemRegion, MemTable, QueueSize, Segment,
+    SegmentSink, SinkFull,
+};
 
 /// Guest RAM plus the memory table describing it.
 pub struct MockGuest {
@@ -122,5 +125,38 @@ pub fn desc(addr: u64, len: u32, flags: u16, next: u16) -> Descriptor {
         len,
         flags,
         next,
+    }
+}
+
+/// A segment list of fixed capacity, what `collect_into` appends to (the
+/// kernel's is a `KVec` allocated once).
+pub struct Segs {
+    v: Vec<Segment>,
+    cap: usize,
+}
+
+impl Segs {
+    pub fn with_capacity(cap: usize) -> Self {
+        Segs {
+            v: Vec::with_capacity(cap),
+            cap,
+        }
+    }
+}
+
+impl SegmentSink for Segs {
+    fn push_segment(&mut self, seg: Segment) -> Result<(), SinkFull> {
+        if self.v.len() == self.cap {
+            return Err(SinkFull);
+        }
+        self.v.push(seg);
+        Ok(())
+    }
+}
+
+impl core::ops::Deref for Segs {
+    type Target = [Segment];
+    fn deref(&self) -> &[Segment] {
+        &self.v
     }
 }

@@ -7,23 +7,8 @@
 //! a type here and validated once. The kernel glue only copies bytes and
 //! keeps state (owner, eventfds, rings).
 
-/// Errnos of the ioctl ABI (positive; the kernel returns them negated).
-pub mod errno {
-    /// Not the owner of the device.
-    pub const EPERM: i32 = 1;
-    /// Argument too big (more memory regions than allowed).
-    pub const E2BIG: i32 = 7;
-    /// Bad user address.
-    pub const EFAULT: i32 = 14;
-    /// Device busy (owner already set; ring running).
-    pub const EBUSY: i32 = 16;
-    /// Invalid argument.
-    pub const EINVAL: i32 = 22;
-    /// Unsupported feature bit or flag.
-    pub const EOPNOTSUPP: i32 = 95;
-    /// Ring index out of range.
-    pub const ENOBUFS: i32 = 105;
-}
+/// Errnos of the ioctl ABI: the crate's one table.
+pub use super::super::errno;
 
 const VHOST_VIRTIO: u32 = 0xaf;
 const fn io(nr: u32) -> u32 {
@@ -327,10 +312,10 @@ pub fn mem_header(b: &[u8; MEM_HEADER_SIZE], max_regions: u32) -> Result<usize, 
 
 /// Decodes one `struct vhost_memory_region` (its `flags_padding` is ignored,
 /// as upstream does). The table as a whole is validated by
-/// [`MemTable::new`](super::MemTable::new), whose errors the ioctl reports as
+/// [`MemTable::new`](super::super::MemTable::new), whose errors the ioctl reports as
 /// `EFAULT`, as upstream reports a failed `vhost_iotlb_add_range`.
-pub fn mem_region(b: &[u8; MEM_REGION_SIZE]) -> super::MemRegion {
-    super::MemRegion {
+pub fn mem_region(b: &[u8; MEM_REGION_SIZE]) -> super::mem::MemRegion {
+    super::mem::MemRegion {
         guest_phys_addr: le64(b, 0),
         size: le64(b, 8),
         userspace_addr: le64(b, 16),

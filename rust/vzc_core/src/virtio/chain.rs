@@ -6,8 +6,8 @@
 //! one level of indirection and enforces read-before-write ordering, and
 //! yields guest segments whose ranges are known to be mapped.
 
-use super::error::Error;
-use super::ring::{Descriptor, QueueSize, DESC_SIZE, MAX_CHAIN_BYTES, MAX_INDIRECT_DESCS};
+use super::super::error::Error;
+use super::desc::{Descriptor, QueueSize, DESC_SIZE, MAX_CHAIN_BYTES, MAX_INDIRECT_DESCS};
 
 /// Access to a queue's descriptor table.
 ///
@@ -22,9 +22,23 @@ pub trait DescTable {
     fn read(&self, index: u16) -> Result<Descriptor, Error>;
 }
 
+/// Where [`DescChain::collect_into`] appends a chain's segments: a list of
+/// bounded capacity the caller owns (the kernel's `KVec`, allocated once).
+///
+/// There is no way to pre-fill an array with segments: a [`Segment`] only
+/// comes from the walker, so a list holds only ranges that were validated.
+pub trait SegmentSink {
+    /// Appends `seg`, or fails if the list is full.
+    fn push_segment(&mut self, seg: Segment) -> Result<(), SinkFull>;
+}
+
+/// A [`SegmentSink`] is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SinkFull;
+
 /// Access to guest physical memory, for indirect tables and range checks.
 ///
-/// The kernel implements this on top of [`MemTable`](super::MemTable)
+/// The kernel implements this on top of [`MemTable`](super::super::MemTable)
 /// (`check_range` delegates to it, `read_obj` copies from each translated
 /// host range); tests implement it over a byte array.
 pub trait GuestMemory {
@@ -40,13 +54,16 @@ pub trait GuestMemory {
 ///
 /// Fields are private: a `Segment` is proof that its range was mapped when
 /// the chain was walked and that it respects chain ordering.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Segment {
     gpa: u64,
     len: u32,
     writable: bool,
 }
 
+// A segment is never empty (the walker skips zero-length descriptors), so
+// it has no `is_empty` to pair with `len`: it would always be false.
+#[allow(clippy::len_without_is_empty)]
 impl Segment {
     /// Guest physical start address.
     pub fn gpa(&self) -> u64 {
@@ -56,11 +73,6 @@ impl Segment {
     /// Length in bytes; never zero (zero-length descriptors are skipped).
     pub fn len(&self) -> u32 {
         self.len
-    }
-
-    /// Always `false`; present because a `len` without it is a lint trap.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
     }
 
     /// Whether the device may write the buffer (virtio "in" buffer).
@@ -175,17 +187,18 @@ impl<'a, T: DescTable + ?Sized, M: GuestMemory + ?Sized> DescChain<'a, T, M> {
         self.head
     }
 
-    /// Walks the whole chain into `out`, with no allocation.
+    /// Walks the whole chain, appending its segments to `out`, with no
+    /// allocation.
     ///
     /// Fails with [`Error::TooManySegments`] as soon as a segment does not
     /// fit (upstream's `ENOBUFS` for a full iovec array), or with the first
-    /// chain error. On error the contents of `out` are unspecified.
-    pub fn collect_into(self, out: &mut [Segment]) -> Result<ChainSummary, Error> {
+    /// chain error. On error `out` may hold some of the chain's segments.
+    pub fn collect_into<S: SegmentSink + ?Sized>(self, out: &mut S) -> Result<ChainSummary, Error> {
         let mut sum = ChainSummary::default();
         for seg in self {
             let seg = seg?;
-            let slot = out.get_mut(sum.count()).ok_or(Error::TooManySegments)?;
-            *slot = seg;
+            out.push_segment(seg)
+                .map_err(|SinkFull| Error::TooManySegments)?;
             // Cannot overflow: the walker caps the chain total at u32::MAX.
             if seg.writable {
                 sum.writable += 1;

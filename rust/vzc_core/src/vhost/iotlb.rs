@@ -17,7 +17,7 @@
 //! upstream's interval tree, where QEMU fills the table with up to 2048
 //! page-sized mappings. This module only decides and looks up.
 
-use super::error::Error;
+use super::super::error::Error;
 use super::mem::HostRange;
 
 /// `VHOST_ACCESS_RO`: the device reads (TX buffers, rings it reads).

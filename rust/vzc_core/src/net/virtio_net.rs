@@ -3,7 +3,7 @@
 //! exchange (virtio 1.x §5.1.6), and how RX packets are spread over guest
 //! buffers with `VIRTIO_NET_F_MRG_RXBUF` (upstream `get_rx_bufs`).
 
-use super::vhost::{VIRTIO_F_ANY_LAYOUT, VIRTIO_F_VERSION_1, VIRTIO_NET_F_MRG_RXBUF};
+use super::super::vhost::abi::{VIRTIO_F_ANY_LAYOUT, VIRTIO_F_VERSION_1, VIRTIO_NET_F_MRG_RXBUF};
 
 /// `struct virtio_net_hdr` (no `num_buffers`).
 pub const HDR_LEN: usize = 10;

@@ -2,7 +2,7 @@
 //! Virtio 1.x split-ring layout: descriptors, queue size, ring sizes,
 //! ring address alignment and avail-index validation.
 
-use super::error::Error;
+use super::super::error::Error;
 
 /// Size of one descriptor (`struct vring_desc`) in bytes.
 pub const DESC_SIZE: usize = 16;

@@ -3,7 +3,7 @@
 //! used ring fields live, and when the device must notify the driver
 //! (virtio 1.x §2.7.7, §2.7.10; upstream `vhost_notify`, `vring_need_event`).
 
-use super::QueueSize;
+use super::desc::QueueSize;
 
 /// `VRING_AVAIL_F_NO_INTERRUPT`: the driver asks not to be interrupted.
 pub const VRING_AVAIL_F_NO_INTERRUPT: u16 = 1;

@@ -7,7 +7,7 @@
 //! validated once at construction so lookups can rely on its invariants and
 //! stay overflow-free on any input.
 
-use super::error::Error;
+use super::super::error::Error;
 
 /// Largest number of regions [`MemTable::new`] accepts.
 ///

@@ -21,12 +21,6 @@ extern "C" {
     /// See `vzc_shim.h`.
     pub(crate) fn vzc_put_user_u16(p: *mut c_void, v: u16) -> c_int;
     /// See `vzc_shim.h`.
-    pub(crate) fn vzc_stats_create(name: *const c_char) -> *mut c_void;
-    /// See `vzc_shim.h`.
-    pub(crate) fn vzc_stats_counters(s: *mut c_void) -> *mut u64;
-    /// See `vzc_shim.h`.
-    pub(crate) fn vzc_stats_destroy(s: *mut c_void);
-    /// See `vzc_shim.h`.
     pub(crate) fn vzc_set_running();
     /// See `vzc_shim.h`.
     pub(crate) fn vzc_poll_alloc(
@@ -82,8 +76,7 @@ extern "C" {
     pub(crate) fn vzc_attr_dir_create(
         parent: *mut c_void,
         name: *const c_char,
-        names: *const *const c_char,
-        modes: *const c_ushort,
+        descs: *const AttrDesc,
         n: c_uint,
         priv_: *const c_void,
         show: ShowFn,
@@ -125,5 +118,16 @@ pub(crate) type StoreFn = unsafe extern "C" fn(
     count: usize,
 ) -> isize;
 
+/// `struct vzc_attr_desc` of `vzc_shim.h`.
+#[repr(C)]
+pub(crate) struct AttrDesc {
+    pub(crate) name: *const c_char,
+    /// Null: the directory itself.
+    pub(crate) dir: *const c_char,
+    pub(crate) mode: c_ushort,
+}
+
 /// `VZC_ATTR_DIR_MAX` of `vzc_shim.h`.
-pub(crate) const ATTR_DIR_MAX: usize = 64;
+pub(crate) const ATTR_DIR_MAX: usize = 256;
+/// `VZC_ATTR_GROUPS_MAX` of `vzc_shim.h`.
+pub(crate) const ATTR_GROUPS_MAX: usize = 16;

@@ -54,7 +54,7 @@ use crate::glue::{
     self,
     dwork::Periodic,
     irq::MsixIrqs,
-    sysfs::AttrDir, //
+    sysfs::{AttrDir, Parent}, //
 };
 use crate::vzc_core::{vf_health::msix, vf_mbx::MacAddr};
 use hw::{MacSource, VfHw};
@@ -148,7 +148,7 @@ impl pci::Driver for IgbVfDriver {
         dev_info!(pdev, "bound, MAC {} ({})\n", mac, source_name(src));
 
         let port = AttrDir::new(
-            pdev.as_ref(),
+            Parent::Device(pdev.as_ref()),
             c"vzc",
             try_pin_init!(VfPort {
                 pdev,

@@ -99,9 +99,9 @@ kernel::pci_device_table!(
 
 /// Driver data of a bound VF. Fields drop in order: the IRQ handlers and
 /// vectors (waiting for running handlers), the poller and the watchdog
-/// (waiting for a running tick), the sysfs directory (and with the last
-/// reference the port with its BAR mapping), then memory decoding is
-/// disabled.
+/// (waiting for a running tick), the sysfs directory with its
+/// subdirectories (and with the last reference the port with its BAR
+/// mapping), then memory decoding is disabled.
 pub(crate) struct VfData<'bound> {
     _irqs: Option<MsixIrqs<'bound, VfPort<'bound>>>,
     _poller: Option<Periodic<VfPort<'bound>>>,

@@ -52,7 +52,7 @@ pub(super) const TICK_WATCHDOG: usize = 0;
 /// [`Tick`] token of the poller.
 pub(super) const TICK_POLL: usize = 1;
 
-/// How the rings are driven (sysfs `irq_mode`; 0 until probe decided).
+/// How the rings are driven (sysfs `irq/mode`; 0 until probe decided).
 pub(super) const MODE_MSIX: u8 = 1;
 pub(super) const MODE_POLLED: u8 = 2;
 
@@ -147,7 +147,7 @@ pub(crate) struct Queues {
     /// Restarts that failed (the ring stays stopped; retried by the
     /// watchdog).
     pub(super) restart_failures: u64,
-    /// Armed ring allocation failures (sysfs `inject_alloc_fail`).
+    /// Armed ring allocation failures (sysfs `selftest/inject_alloc_fail`).
     pub(super) inject: FaultInject,
 }
 

@@ -136,12 +136,13 @@ pub(crate) fn stop_or_reset(bar: &Bar0<'_>, hw: &mut VfHw, queue: Queue) -> Quie
     Quiesced { _private: () }
 }
 
-/// The VF reset of [`stop_and_reset`].
+/// The VF reset of [`stop_and_reset`] (and of [`stop_or_reset`]).
 #[derive(Clone, Copy)]
 pub(crate) enum Reset {
     /// The recovery [`VfHw::health`] asked for ([`VfHw::recover`]).
     Recover,
-    /// A reset asked for through sysfs ([`VfHw::reset`]).
+    /// A plain reset with handshake ([`VfHw::reset`]): the sysfs `reset`,
+    /// or a queue that did not report stopped.
     User,
     /// Unbind: the VF is quiesced for good ([`VfHw::stop`]).
     Final,

@@ -183,7 +183,9 @@ fn reset_vf(bar: &Bar0<'_>, hw: &mut VfHw, reset: Reset) -> Result<(), MbxError>
     r
 }
 
-/// A descriptor ring of queue 0.
+/// A descriptor ring of queue 0. A ring that was started leaves through
+/// [`Ring::retire`] (or is reclaimed and kept): never dropped while the
+/// device may still own its memory.
 pub(crate) trait Ring: Sized {
     /// The queue the ring drives.
     const QUEUE: Queue;

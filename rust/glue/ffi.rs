@@ -15,18 +15,12 @@ use kernel::ffi::{c_char, c_int, c_long, c_uint, c_ulong, c_ushort, c_void};
 // inside them here, and with LOCKDEP off their bindgen types hold an empty
 // struct (`lock_class_key`) that `improper_ctypes` rejects.
 
-// The shim's sysfs root and per-device counters (`sysfs.rs`, `stats.rs`).
+// The shim's sysfs root (`sysfs.rs`).
 extern "C" {
     /// See `vzc_shim.h`.
     pub(crate) fn vzc_sysfs_create(version: *const c_char) -> *mut c_void;
     /// See `vzc_shim.h`.
     pub(crate) fn vzc_sysfs_destroy(kobj: *mut c_void);
-    /// See `vzc_shim.h`.
-    pub(crate) fn vzc_stats_create(name: *const c_char) -> *mut c_void;
-    /// See `vzc_shim.h`.
-    pub(crate) fn vzc_stats_counters(s: *mut c_void) -> *mut u64;
-    /// See `vzc_shim.h`.
-    pub(crate) fn vzc_stats_destroy(s: *mut c_void);
 }
 
 // The shim's user-memory access (`user.rs`): `get_user`/`put_user`,
@@ -122,8 +116,7 @@ extern "C" {
     pub(crate) fn vzc_attr_dir_create(
         parent: *mut c_void,
         name: *const c_char,
-        names: *const *const c_char,
-        modes: *const c_ushort,
+        descs: *const AttrDesc,
         n: c_uint,
         priv_: *const c_void,
         show: ShowFn,
@@ -160,5 +153,16 @@ pub(crate) type StoreFn = unsafe extern "C" fn(
     count: usize,
 ) -> isize;
 
+/// `struct vzc_attr_desc` of `vzc_shim.h`.
+#[repr(C)]
+pub(crate) struct AttrDesc {
+    pub(crate) name: *const c_char,
+    /// Null: the directory itself.
+    pub(crate) dir: *const c_char,
+    pub(crate) mode: c_ushort,
+}
+
 /// `VZC_ATTR_DIR_MAX` of `vzc_shim.h`.
-pub(crate) const ATTR_DIR_MAX: usize = 64;
+pub(crate) const ATTR_DIR_MAX: usize = 256;
+/// `VZC_ATTR_GROUPS_MAX` of `vzc_shim.h`.
+pub(crate) const ATTR_GROUPS_MAX: usize = 16;

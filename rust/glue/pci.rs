@@ -1,10 +1,35 @@
 // SPDX-License-Identifier: GPL-2.0-only
 
 //! PCI pieces the `kernel` crate leaves to C drivers: the counterpart of
-//! `pci_enable_device_mem()`, and random bytes for a locally administered
-//! MAC address.
+//! `pci_enable_device_mem()`, the DMA mask set safely at probe, and random
+//! bytes for a locally administered MAC address.
+//!
+//! C header: `include/linux/pci.h`, `include/linux/dma-mapping.h`,
+//! `include/linux/random.h`.
 
-use kernel::{bindings, device::Bound, ffi::c_void, pci, prelude::*};
+use kernel::{
+    bindings,
+    device::{Bound, Core},
+    dma::{self, DmaMask},
+    ffi::c_void,
+    pci,
+    prelude::*, //
+};
+
+/// Sets the device's streaming and coherent DMA masks to 64 bits
+/// (`dma_set_mask_and_coherent`): buffers the device is given may live
+/// anywhere in host memory (guest pages).
+///
+/// Takes the device in its `Core` context, i.e. from `probe`: call it before
+/// the first DMA allocation or mapping of the device.
+pub(crate) fn set_dma_mask_64(pdev: &pci::Device<Core<'_>>) -> Result {
+    // SAFETY: `dma_set_mask_and_coherent` must not race with DMA
+    // allocations or mappings of the device. `Core` means we are in the
+    // device's probe (device lock held), where the driver calls this first;
+    // the driver has no other path that allocates DMA memory for a device
+    // before its probe returned.
+    unsafe { dma::Device::dma_set_mask_and_coherent(pdev, DmaMask::new::<64>()) }
+}
 
 /// Memory decoding enabled on a PCI device; disabled again on drop.
 ///

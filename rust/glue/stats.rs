@@ -1,76 +1,115 @@
 // SPDX-License-Identifier: GPL-2.0-only
 
-//! Per-device counters, shown in `/sys/kernel/vhost_zc/devices/<name>/`.
+//! Per-device counters, shown in `/sys/kernel/vhost_zc/devices/<name>/` as
+//! `rx_<counter>` and `tx_<counter>`: an [`AttrDir`] like every attribute
+//! directory of the module. The counter names exist only here, in
+//! [`counters!`]'s list; a new counter (the zero-copy path's, say) is one
+//! more line there.
 
-use super::ffi;
+use super::sysfs::{Attr, AttrDir, AttrSource, Parent, SysfsBuf};
 use core::sync::atomic::{AtomicU64, Ordering};
-use kernel::{error::from_err_ptr, ffi::c_void, prelude::*};
+use kernel::prelude::*;
 
-/// The counters, in the order of `vzc_stat_names` in the shim.
-#[derive(Clone, Copy)]
-#[repr(usize)]
-pub(crate) enum Counter {
+/// Declares [`Counter`] (one variant per line, in order) and the file
+/// names of both rings' counters.
+macro_rules! counters {
+    ($( $(#[$doc:meta])* $variant:ident = $name:ident, )*) => {
+        /// The counters of one ring.
+        #[derive(Clone, Copy)]
+        #[repr(usize)]
+        pub(crate) enum Counter {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        /// Counters per ring.
+        const PER_RING: usize = [$( stringify!($name) ),*].len();
+
+        /// The files: ring 0 (RX), then ring 1 (TX), each in
+        /// [`Counter`]'s order.
+        const NAMES: [&CStr; 2 * PER_RING] = [
+            $( kernel::c_str!(concat!("rx_", stringify!($name))), )*
+            $( kernel::c_str!(concat!("tx_", stringify!($name))), )*
+        ];
+    };
+}
+
+counters! {
     /// Packets moved.
-    Packets = 0,
+    Packets = packets,
     /// Bytes moved (frame bytes, without the virtio-net header).
-    Bytes = 1,
+    Bytes = bytes,
     /// Guest kicks (kick eventfd wake-ups).
-    Kicks = 2,
+    Kicks = kicks,
     /// Guest interrupts (call eventfd signals).
-    Calls = 3,
+    Calls = calls,
     /// Packets dropped (tap errors, packets too big for the guest's buffers).
-    Dropped = 4,
+    Dropped = dropped,
     /// Times the guest broke the ring.
-    Errors = 5,
+    Errors = errors,
     /// Busy-poll loops run for this ring (`VHOST_SET_VRING_BUSYLOOP_TIMEOUT`).
-    BusyPolls = 6,
+    BusyPolls = busy_polls,
     /// Busy-poll loops that found work for this ring before a wake-up.
-    BusyPollHits = 7,
+    BusyPollHits = busy_poll_hits,
     /// IOTLB misses queued for userspace (`VIRTIO_F_ACCESS_PLATFORM`).
-    IotlbMisses = 8,
+    IotlbMisses = iotlb_misses,
     /// State, not a count: the next avail index the ring takes.
-    LastAvail = 9,
+    LastAvail = last_avail,
     /// State: the next used index the ring writes.
-    LastUsed = 10,
+    LastUsed = last_used,
     /// State: 1 + the guest's avail index when the last run ended blocked
     /// (TX socket full, RX short of buffers), 0 if it did not.
-    BlockedAt = 11,
+    BlockedAt = blocked_at,
     /// Runs that stopped short: TX, a send failed for a full socket or
     /// memory; RX, too few guest buffers for the next packet.
-    Waits = 12,
+    Waits = waits,
 }
 
-/// Counters per ring.
-const PER_RING: usize = 13;
-/// Total counters; must equal `VZC_NSTATS` in `vzc_shim.h`.
-const NSTATS: usize = 2 * PER_RING;
+/// Total counters.
+const NSTATS: usize = NAMES.len();
 
-/// A device's counter directory; removed on drop.
-///
-/// # Invariants
-///
-/// `s` came from a successful `vzc_stats_create`; `c` points to its
-/// `NSTATS` counters, which live as long as `s` (until after `Drop`).
+/// The attribute table, one read-only file per name.
+const ATTRS: [Attr; NSTATS] = {
+    let mut a = [const { Attr::ro(c"") }; NSTATS];
+    let mut i = 0;
+    while i < NSTATS {
+        a[i] = Attr::ro(NAMES[i]);
+        i += 1;
+    }
+    a
+};
+
+/// The values behind the files, updated atomically.
+struct Counters {
+    c: [AtomicU64; NSTATS],
+}
+
+impl AttrSource for Counters {
+    const ATTRS: &'static [Attr] = &ATTRS;
+
+    fn show(&self, idx: usize, out: &mut SysfsBuf<'_>) -> Result {
+        out.line(self.c.get(idx).ok_or(EINVAL)?.load(Ordering::Relaxed))
+    }
+
+    fn store(&self, _idx: usize, _input: &[u8]) -> Result {
+        Err(EINVAL)
+    }
+}
+
+/// A device's counter directory; removed on drop (after any running
+/// reader, see [`AttrDir`]).
 pub(crate) struct Stats {
-    s: *mut c_void,
-    c: *const AtomicU64,
+    dir: AttrDir<Counters>,
 }
-
-// SAFETY: the counters are only accessed atomically; the kobject is
-// reference counted.
-unsafe impl Send for Stats {}
-// SAFETY: see `Send`.
-unsafe impl Sync for Stats {}
 
 impl Stats {
     /// Creates `/sys/kernel/vhost_zc/devices/<name>/`.
     pub(crate) fn new(name: &CStr) -> Result<Self> {
-        // SAFETY: `name` is NUL-terminated; the shim copies it.
-        let s = from_err_ptr(unsafe { ffi::vzc_stats_create(name.as_char_ptr()) })?;
-        // SAFETY: `s` is valid; the counters are `u64`s, aligned for `AtomicU64`.
-        let c = unsafe { ffi::vzc_stats_counters(s) }.cast::<AtomicU64>();
-        // INVARIANT: both from the shim, for the same object.
-        Ok(Self { s, c })
+        let counters = Counters {
+            c: [const { AtomicU64::new(0) }; NSTATS],
+        };
+        Ok(Self {
+            dir: AttrDir::new(Parent::Devices, name, counters)?,
+        })
     }
 
     /// Adds `n` to counter `which` of ring `ring` (0 RX, 1 TX). Callable in
@@ -89,16 +128,6 @@ impl Stats {
         // `ring` is 0 or 1 by construction; the clamp keeps the index in
         // bounds even if a caller got that wrong.
         let i = (ring.min(1) * PER_RING + which as usize).min(NSTATS - 1);
-        // SAFETY: `i < NSTATS` and `c` points to `NSTATS` live counters,
-        // which live as long as `self`.
-        unsafe { &*self.c.add(i) }
-    }
-}
-
-impl Drop for Stats {
-    fn drop(&mut self) {
-        // SAFETY: `s` is valid and destroyed once; its memory goes with the
-        // last kobject reference (after any sysfs reader).
-        unsafe { ffi::vzc_stats_destroy(self.s) };
+        &self.dir.c[i]
     }
 }

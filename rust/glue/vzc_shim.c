@@ -104,78 +104,6 @@ bool vzc_access_ok(unsigned long addr, unsigned long size)
 	return access_ok((void __user *)addr, size);
 }
 
-/* Names in the order of rust/glue/stats.rs `Counter`. */
-static const char *const vzc_stat_names[VZC_NSTATS] = {
-	"rx_packets", "rx_bytes", "rx_kicks", "rx_calls", "rx_dropped", "rx_errors",
-	"rx_busy_polls", "rx_busy_poll_hits", "rx_iotlb_misses",
-	"rx_last_avail", "rx_last_used", "rx_blocked_at", "rx_waits",
-	"tx_packets", "tx_bytes", "tx_kicks", "tx_calls", "tx_dropped", "tx_errors",
-	"tx_busy_polls", "tx_busy_poll_hits", "tx_iotlb_misses",
-	"tx_last_avail", "tx_last_used", "tx_blocked_at", "tx_waits",
-};
-
-struct vzc_stats {
-	struct kobject kobj;
-	u64 c[VZC_NSTATS];
-	struct kobj_attribute attr[VZC_NSTATS];
-	struct attribute *attrs[VZC_NSTATS + 1];
-	struct attribute_group group;
-};
-
-static ssize_t vzc_stat_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
-{
-	struct vzc_stats *s = container_of(kobj, struct vzc_stats, kobj);
-
-	return sysfs_emit(buf, "%llu\n", READ_ONCE(s->c[attr - s->attr]));
-}
-
-static void vzc_stats_release(struct kobject *kobj)
-{
-	kfree(container_of(kobj, struct vzc_stats, kobj));
-}
-
-static const struct kobj_type vzc_stats_ktype = {
-	.release = vzc_stats_release,
-	.sysfs_ops = &kobj_sysfs_ops,
-};
-
-struct vzc_stats *vzc_stats_create(const char *name)
-{
-	struct vzc_stats *s = kzalloc(sizeof(*s), GFP_KERNEL);
-	int i, err;
-
-	if (!s)
-		return ERR_PTR(-ENOMEM);
-	for (i = 0; i < VZC_NSTATS; i++) {
-		sysfs_attr_init(&s->attr[i].attr);
-		s->attr[i].attr.name = vzc_stat_names[i];
-		s->attr[i].attr.mode = 0444;
-		s->attr[i].show = vzc_stat_show;
-		s->attrs[i] = &s->attr[i].attr;
-	}
-	s->group.attrs = s->attrs;
-	err = kobject_init_and_add(&s->kobj, &vzc_stats_ktype, vzc_devices, "%s", name);
-	if (!err)
-		err = sysfs_create_group(&s->kobj, &s->group);
-	if (err) {
-		kobject_put(&s->kobj);
-		return ERR_PTR(err);
-	}
-	return s;
-}
-
-u64 *vzc_stats_counters(struct vzc_stats *s)
-{
-	return s->c;
-}
-
-void vzc_stats_destroy(struct vzc_stats *s)
-{
-	sysfs_remove_group(&s->kobj, &s->group);
-	kobject_del(&s->kobj);
-	kobject_put(&s->kobj);
-}
-
 void vzc_set_running(void)
 {
 	__set_current_state(TASK_RUNNING);
@@ -382,9 +310,12 @@ struct vzc_attr_dir {
 	const void *priv;
 	vzc_show_fn show;
 	vzc_store_fn store;
-	struct kobj_attribute attrs[VZC_ATTR_DIR_MAX];
-	struct attribute *ptrs[VZC_ATTR_DIR_MAX + 1];
-	struct attribute_group group;
+	/* One group per subdirectory (name NULL: the directory itself). */
+	struct attribute_group group[VZC_ATTR_GROUPS_MAX];
+	const struct attribute_group *groups[VZC_ATTR_GROUPS_MAX + 1];
+	/* Each group's NULL-terminated run of pointers into attrs. */
+	struct attribute **ptrs;
+	struct kobj_attribute attrs[];
 };
 
 static struct vzc_attr_dir *to_vzc_dir(struct kobject *kobj)
@@ -410,7 +341,10 @@ static ssize_t vzc_dir_store(struct kobject *kobj, struct kobj_attribute *attr,
 
 static void vzc_dir_release(struct kobject *kobj)
 {
-	kfree(to_vzc_dir(kobj));
+	struct vzc_attr_dir *d = to_vzc_dir(kobj);
+
+	kfree(d->ptrs);
+	kfree(d);
 }
 
 static const struct kobj_type vzc_dir_ktype = {
@@ -418,40 +352,63 @@ static const struct kobj_type vzc_dir_ktype = {
 	.sysfs_ops = &kobj_sysfs_ops,
 };
 
-struct kobject *vzc_attr_dir_create(struct device *parent, const char *name,
-				    const char *const *names,
-				    const unsigned short *modes, unsigned int n,
-				    const void *priv, vzc_show_fn show,
-				    vzc_store_fn store)
+static bool vzc_same_dir(const char *a, const char *b)
 {
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+struct kobject *vzc_attr_dir_create(struct device *parent, const char *name,
+				    const struct vzc_attr_desc *descs,
+				    unsigned int n, const void *priv,
+				    vzc_show_fn show, vzc_store_fn store)
+{
+	struct kobject *parent_kobj = parent ? &parent->kobj : vzc_devices;
 	struct vzc_attr_dir *d;
-	unsigned int i;
+	unsigned int i, p = 0, ng = 0;
 	int err;
 
+	if (!parent_kobj)
+		return ERR_PTR(-ENODEV);
 	if (n > VZC_ATTR_DIR_MAX)
 		return ERR_PTR(-E2BIG);
-	d = kzalloc(sizeof(*d), GFP_KERNEL);
+	d = kzalloc(struct_size(d, attrs, n), GFP_KERNEL);
 	if (!d)
 		return ERR_PTR(-ENOMEM);
+	d->ptrs = kcalloc(n + VZC_ATTR_GROUPS_MAX, sizeof(*d->ptrs), GFP_KERNEL);
+	if (!d->ptrs) {
+		kfree(d);
+		return ERR_PTR(-ENOMEM);
+	}
 	d->priv = priv;
 	d->show = show;
 	d->store = store;
 	for (i = 0; i < n; i++) {
+		if (i == 0 || !vzc_same_dir(descs[i].dir, descs[i - 1].dir)) {
+			if (ng == VZC_ATTR_GROUPS_MAX) {
+				kfree(d->ptrs);
+				kfree(d);
+				return ERR_PTR(-E2BIG);
+			}
+			if (ng)
+				d->ptrs[p++] = NULL;
+			d->group[ng].name = descs[i].dir;
+			d->group[ng].attrs = &d->ptrs[p];
+			d->groups[ng] = &d->group[ng];
+			ng++;
+		}
 		sysfs_attr_init(&d->attrs[i].attr);
-		d->attrs[i].attr.name = names[i];
-		d->attrs[i].attr.mode = modes[i];
-		if (modes[i] & 0444)
+		d->attrs[i].attr.name = descs[i].name;
+		d->attrs[i].attr.mode = descs[i].mode;
+		if (descs[i].mode & 0444)
 			d->attrs[i].show = vzc_dir_show;
-		if (modes[i] & 0222)
+		if (descs[i].mode & 0222)
 			d->attrs[i].store = vzc_dir_store;
-		d->ptrs[i] = &d->attrs[i].attr;
+		d->ptrs[p++] = &d->attrs[i].attr;
 	}
-	d->group.attrs = d->ptrs;
-	err = kobject_init_and_add(&d->kobj, &vzc_dir_ktype, &parent->kobj,
-				   "%s", name);
+	err = kobject_init_and_add(&d->kobj, &vzc_dir_ktype, parent_kobj, "%s", name);
 	if (err)
 		goto put;
-	err = sysfs_create_group(&d->kobj, &d->group);
+	err = sysfs_create_groups(&d->kobj, d->groups);
 	if (err)
 		goto put;
 	return &d->kobj;
@@ -462,8 +419,9 @@ put:
 
 void vzc_attr_dir_destroy(struct kobject *kobj)
 {
-	sysfs_remove_group(kobj, &to_vzc_dir(kobj)->group);
-	/* Waits for running show/store calls: afterwards priv is unused. */
+	/* Removes the subdirectories and waits for running show/store calls:
+	 * afterwards priv is unused. */
+	sysfs_remove_groups(kobj, to_vzc_dir(kobj)->groups);
 	kobject_del(kobj);
 	kobject_put(kobj);
 }

@@ -30,18 +30,6 @@ int vzc_put_user_u16(void __user *p, u16 v);
 /* access_ok(): the range lies in user space (no fault check). */
 bool vzc_access_ok(unsigned long addr, unsigned long size);
 
-/*
- * Per-device counters in /sys/kernel/vhost_zc/devices/<name>/: VZC_NSTATS
- * u64s, laid out as in rust/glue/stats.rs, updated atomically by Rust and
- * read by the show() callbacks. The memory lives with the kobject, so a
- * reader racing with the device's release is safe.
- */
-#define VZC_NSTATS 26
-struct vzc_stats;
-struct vzc_stats *vzc_stats_create(const char *name);
-u64 *vzc_stats_counters(struct vzc_stats *s);
-void vzc_stats_destroy(struct vzc_stats *s);
-
 /* __set_current_state(TASK_RUNNING), for a vhost_task fn about to do work. */
 void vzc_set_running(void);
 
@@ -77,26 +65,35 @@ bool vzc_file_writable(struct file *file);
 
 /* Atomically set bit @bit of the user byte at @uaddr (upstream set_bit_to_user). */
 int vzc_log_set_bit(unsigned long uaddr, unsigned int bit);
-/* Most attributes one vzc_attr_dir holds. */
-#define VZC_ATTR_DIR_MAX 64
+/* Most attributes one vzc_attr_dir holds, and most subdirectories. */
+#define VZC_ATTR_DIR_MAX 256
+#define VZC_ATTR_GROUPS_MAX 16
 
 typedef ssize_t (*vzc_show_fn)(const void *priv, unsigned int idx, char *buf);
 typedef ssize_t (*vzc_store_fn)(const void *priv, unsigned int idx,
 				const char *buf, size_t count);
 
+/* One attribute: file @name in subdirectory @dir (NULL: the directory itself). */
+struct vzc_attr_desc {
+	const char *name;
+	const char *dir;
+	unsigned short mode;
+};
+
 /*
- * Create directory @name below @parent's sysfs directory with @n attributes
- * (names[i] with mode modes[i]; the name strings must outlive the directory)
- * whose show/store call @show/@store with @priv and the attribute's index.
- * @priv must stay valid until vzc_attr_dir_destroy() returns, which removes
- * the directory and waits for running callbacks. Returns the kobject or an
- * ERR_PTR.
+ * Create directory @name below @parent's sysfs directory (@parent NULL:
+ * below /sys/kernel/vhost_zc/devices) with the @n attributes of @descs
+ * (attributes of one subdirectory are consecutive; the strings must outlive
+ * the directory, @descs need not) whose show/store call @show/@store with
+ * @priv and the attribute's index in @descs. @priv must stay valid until
+ * vzc_attr_dir_destroy() returns, which removes the directory with its
+ * subdirectories and waits for running callbacks. The attributes are
+ * declared in Rust (rust/glue/sysfs.rs). Returns the kobject or an ERR_PTR.
  */
 struct kobject *vzc_attr_dir_create(struct device *parent, const char *name,
-				    const char *const *names,
-				    const unsigned short *modes, unsigned int n,
-				    const void *priv, vzc_show_fn show,
-				    vzc_store_fn store);
+				    const struct vzc_attr_desc *descs,
+				    unsigned int n, const void *priv,
+				    vzc_show_fn show, vzc_store_fn store);
 void vzc_attr_dir_destroy(struct kobject *kobj);
 
 /*

@@ -355,6 +355,11 @@ impl VfHw {
         quiesce(bar);
     }
 
+    /// [`VfHw::stop`] was called: resets are refused from now on.
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.stopped
+    }
+
     /// Current MAC address and where it came from.
     pub(crate) fn mac(&self) -> (MacAddr, MacSource) {
         (self.mac, self.mac_source)

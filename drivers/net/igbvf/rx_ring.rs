@@ -15,30 +15,20 @@ use kernel::{
     dma::Coherent,
     io::Io,
     prelude::*,
-    sync::barrier::{dma_mb, Read, Write},
-    time::{delay::fsleep, Delta},
+    sync::barrier::{dma_mb, Read, Write}, //
 };
 
 use super::{
     dma_mem,
-    provider::{Reclaim, RxBufferProvider, RxFrameEnd, RxPiece},
+    queue::{self, alloc_point, Queue, Quiesced, Ring},
     regs, Bar0,
 };
+use crate::net::provider::{Reclaim, RxBufferProvider, RxFrameEnd, RxPiece};
 use crate::vzc_core::vf::{
     health::FaultInject,
-    ring::{rx_read_desc, srrctl, RingSize, RxWriteback, DCTL_QUEUE_ENABLE, RXDCTL_ENABLE},
+    ring::{rx_read_desc, srrctl, RingSize, RxWriteback, RXDCTL_ENABLE},
     rx_chain::{RxChain, RxChainStats, RxStep},
 };
-
-/// An allocation point of ring setup: `ENOMEM` when a failure is injected
-/// here (sysfs `inject_alloc_fail`).
-pub(super) fn alloc_point(inject: &mut FaultInject) -> Result {
-    if inject.should_fail() {
-        Err(ENOMEM)
-    } else {
-        Ok(())
-    }
-}
 
 /// Counters of the ring itself (the provider counts what it received).
 #[derive(Clone, Copy, Default)]
@@ -49,24 +39,6 @@ pub(crate) struct RxRingStats {
     pub(crate) refused: u64,
     /// Refills that stopped because the provider had no buffer.
     pub(crate) refill_failed: u64,
-}
-
-/// Polls for the queue enable bit of RXDCTL (`tx` false) or TXDCTL to
-/// follow a write (igbvf sleeps a fixed 10 ms; the bit says when the queue
-/// actually stopped or started). At most 100 x 100 us.
-pub(super) fn wait_dctl(bar: &Bar0<'_>, tx: bool, enabled: bool) -> Result {
-    for _ in 0..100 {
-        let v = if tx {
-            bar.read(regs::TXDCTL).value().get()
-        } else {
-            bar.read(regs::RXDCTL).value().get()
-        };
-        if (v & DCTL_QUEUE_ENABLE != 0) == enabled {
-            return Ok(());
-        }
-        fsleep(Delta::from_micros(100));
-    }
-    Err(ETIMEDOUT)
 }
 
 /// An RX ring.
@@ -116,25 +88,6 @@ impl<P: RxBufferProvider> RxRing<P> {
             provider,
             stats: RxRingStats::default(),
         })
-    }
-
-    /// Programs queue 0 with this ring and enables it (igbvf
-    /// `igbvf_configure_rx` / `igbvf_setup_srrctl`), then posts buffers.
-    pub(crate) fn start(&mut self, bar: &Bar0<'_>) -> Result {
-        bar.write_reg(regs::RXDCTL::zeroed());
-        wait_dctl(bar, false, false)?;
-        let base = self.desc.dma_address();
-        bar.write_reg(regs::RDBAL::zeroed().with_value(base as u32));
-        bar.write_reg(regs::RDBAH::zeroed().with_value((base >> 32) as u32));
-        bar.write_reg(regs::RDLEN::zeroed().with_value(self.size.bytes()));
-        bar.write_reg(regs::RDH::zeroed());
-        bar.write_reg(regs::RDT::zeroed());
-        let srr = srrctl(self.buf_size).map_err(|_| EINVAL)?;
-        bar.write_reg(regs::SRRCTL::zeroed().with_value(srr));
-        bar.write_reg(regs::RXDCTL::zeroed().with_value(RXDCTL_ENABLE));
-        wait_dctl(bar, false, true)?;
-        self.refill(bar);
-        Ok(())
     }
 
     /// Posts buffers into every free slot but one; returns how many.
@@ -240,29 +193,6 @@ impl<P: RxBufferProvider> RxRing<P> {
         self.shadow.get_mut(usize::from(i)).and_then(Option::take)
     }
 
-    /// Disables the queue and gives every posted buffer back unused. An
-    /// error means the queue did not report stopped: the caller must reset
-    /// the VF before the ring's memory is freed.
-    pub(crate) fn stop(&mut self, bar: &Bar0<'_>) -> Result {
-        bar.write_reg(regs::RXDCTL::zeroed());
-        let stopped = wait_dctl(bar, false, false);
-        // The incomplete frame's buffers were filled: dropped, not unused.
-        for _ in 0..self.chain.abort() {
-            if let Some(cookie) = self.take_oldest() {
-                self.provider.reclaim(cookie, Reclaim::Dropped);
-            }
-        }
-        for slot in self.shadow.iter_mut() {
-            if let Some(cookie) = slot.take() {
-                self.provider.reclaim(cookie, Reclaim::Unused);
-            }
-        }
-        self.next_to_use = 0;
-        self.next_to_clean = 0;
-        self.next_to_scan = 0;
-        stopped
-    }
-
     /// Descriptors.
     pub(crate) fn size(&self) -> u16 {
         self.size.get()
@@ -291,5 +221,39 @@ impl<P: RxBufferProvider> RxRing<P> {
     /// Changes the largest frame passed (bytes without CRC).
     pub(crate) fn set_max_len(&mut self, max_len: u32) {
         self.chain.set_max_len(max_len);
+    }
+}
+
+impl<P: RxBufferProvider> Ring for RxRing<P> {
+    const QUEUE: Queue = Queue::Rx;
+
+    /// Programs queue 0 with this ring and enables it (igbvf
+    /// `igbvf_configure_rx` / `igbvf_setup_srrctl`), then posts buffers.
+    fn start(&mut self, bar: &Bar0<'_>) -> Result {
+        queue::program(bar, Queue::Rx, self.desc.dma_address(), self.size.bytes())?;
+        let srr = srrctl(self.buf_size).map_err(|_| EINVAL)?;
+        bar.write_reg(regs::SRRCTL::zeroed().with_value(srr));
+        queue::enable(bar, Queue::Rx, RXDCTL_ENABLE)?;
+        self.refill(bar);
+        Ok(())
+    }
+
+    /// Gives every posted buffer back: those of the incomplete frame as
+    /// dropped, the others unused.
+    fn reclaim(&mut self, _: &Quiesced) {
+        // The incomplete frame's buffers were filled: dropped, not unused.
+        for _ in 0..self.chain.abort() {
+            if let Some(cookie) = self.take_oldest() {
+                self.provider.reclaim(cookie, Reclaim::Dropped);
+            }
+        }
+        for slot in self.shadow.iter_mut() {
+            if let Some(cookie) = slot.take() {
+                self.provider.reclaim(cookie, Reclaim::Unused);
+            }
+        }
+        self.next_to_use = 0;
+        self.next_to_clean = 0;
+        self.next_to_scan = 0;
     }
 }

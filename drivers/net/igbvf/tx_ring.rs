@@ -17,9 +17,9 @@ use kernel::{
 };
 
 use super::{
-    dma_mem, regs,
-    rx_ring::{alloc_point, wait_dctl},
-    Bar0,
+    dma_mem,
+    queue::{self, alloc_point, Queue, Quiesced, Ring},
+    regs, Bar0,
 };
 use crate::vzc_core::vf::{
     health::FaultInject,
@@ -82,21 +82,6 @@ impl TxRing {
             done: 0,
             lost: 0,
         })
-    }
-
-    /// Programs queue 0 with this ring and enables it (igbvf
-    /// `igbvf_configure_tx`).
-    pub(crate) fn start(&mut self, bar: &Bar0<'_>) -> Result {
-        bar.write_reg(regs::TXDCTL::zeroed());
-        wait_dctl(bar, true, false)?;
-        let base = self.desc.dma_address();
-        bar.write_reg(regs::TDBAL::zeroed().with_value(base as u32));
-        bar.write_reg(regs::TDBAH::zeroed().with_value((base >> 32) as u32));
-        bar.write_reg(regs::TDLEN::zeroed().with_value(self.size.bytes()));
-        bar.write_reg(regs::TDH::zeroed());
-        bar.write_reg(regs::TDT::zeroed());
-        bar.write_reg(regs::TXDCTL::zeroed().with_value(DCTL_QUEUE_ENABLE));
-        wait_dctl(bar, true, true)
     }
 
     /// Retires the frames the device is done with (DD on their last slot).
@@ -174,19 +159,22 @@ impl TxRing {
         self.bytes += len as u64;
         Ok(())
     }
+}
 
-    /// Disables the queue. An error means it did not report stopped: the
-    /// caller must reset the VF before the ring's memory is freed.
-    pub(crate) fn stop(&mut self, bar: &Bar0<'_>) -> Result {
-        bar.write_reg(regs::TXDCTL::zeroed());
-        wait_dctl(bar, true, false)
+impl Ring for TxRing {
+    const QUEUE: Queue = Queue::Tx;
+
+    /// Programs queue 0 with this ring and enables it (igbvf
+    /// `igbvf_configure_tx`).
+    fn start(&mut self, bar: &Bar0<'_>) -> Result {
+        queue::program(bar, Queue::Tx, self.desc.dma_address(), self.size.bytes())?;
+        queue::enable(bar, Queue::Tx, DCTL_QUEUE_ENABLE)
     }
 
-    /// After [`TxRing::stop`] and before a new [`TxRing::start`] (a VF
-    /// reset in between): retires what the device finished, counts the
-    /// frames still queued as `lost` and empties the ring, since the
-    /// restarted queue begins at descriptor 0.
-    pub(crate) fn forget_queued(&mut self) {
+    /// Retires what the device finished, counts the frames still queued
+    /// as `lost` and empties the ring, since a restarted queue begins at
+    /// descriptor 0.
+    fn reclaim(&mut self, _: &Quiesced) {
         self.clean();
         // At most one frame per slot: bounded even if `last` were corrupt.
         for _ in 0..self.size.get() {

@@ -62,34 +62,34 @@ for i in 0 1; do
 	wait_link "$bdf" || fail "VF$i link '$(attr "$bdf" link)' 15 s after probe"
 	[ "$(attr "$bdf" speed)" = "1000 full" ] || fail "VF$i speed '$(attr "$bdf" speed)'"
 	# Probe: VF_RESET + SET_LPE, both ACKed, nothing lost.
-	[ "$(attr "$bdf" mbx_acks)" -ge 2 ] || fail "VF$i mbx_acks $(attr "$bdf" mbx_acks) < 2"
-	for c in mbx_timeouts mbx_bad_replies reset_failures reset_retries; do
+	[ "$(attr "$bdf" mbx/acks)" -ge 2 ] || fail "VF$i mbx_acks $(attr "$bdf" mbx/acks) < 2"
+	for c in mbx/timeouts mbx/bad_replies reset_failures reset_retries; do
 		[ "$(attr "$bdf" $c)" = 0 ] || fail "VF$i $c = $(attr "$bdf" $c)"
 	done
 	echo "VF$i $bdf: driver vhost_zc_vf mac $(attr "$bdf" mac) link $(attr "$bdf" link) $(attr "$bdf" speed)" \
-		"tx $(attr "$bdf" mbx_tx) acks $(attr "$bdf" mbx_acks) resets $(attr "$bdf" resets)"
+		"tx $(attr "$bdf" mbx/tx) acks $(attr "$bdf" mbx/acks) resets $(attr "$bdf" resets)"
 done
 
 # --- mailbox requests through sysfs ---
 d=/sys/bus/pci/devices/$vf0/vzc
-acks=$(cat $d/mbx_acks)
+acks=$(cat $d/mbx/acks)
 echo 9018 >$d/max_frame || fail "SET_LPE 9018 refused"
 [ "$(cat $d/max_frame)" = 9018 ] || fail "max_frame reads $(cat $d/max_frame)"
 echo 100 >$d/vlan_add || fail "SET_VLAN add 100 refused"
 echo 100 >$d/vlan_del || fail "SET_VLAN del 100 refused"
 echo "01:00:5e:00:00:01 33:33:00:00:00:01" >$d/mc_list || fail "SET_MULTICAST refused"
-[ "$(cat $d/mbx_acks)" -eq $((acks + 4)) ] || fail "mbx_acks $(cat $d/mbx_acks), want $((acks + 4))"
+[ "$(cat $d/mbx/acks)" -eq $((acks + 4)) ] || fail "mbx_acks $(cat $d/mbx/acks), want $((acks + 4))"
 # Invalid input never reaches the PF.
-tx=$(cat $d/mbx_tx)
+tx=$(cat $d/mbx/tx)
 for bad in "max_frame 20000" "vlan_add 4096" "mc_list 52:54:00:00:00:01" "mac 01:00:00:00:00:01" "mac zz"; do
 	set -- $bad
 	if echo "$2" >$d/$1 2>/dev/null; then fail "writing '$2' to $1 succeeded"; fi
 done
-[ "$(cat $d/mbx_tx)" = "$tx" ] || fail "invalid writes sent mailbox messages"
+[ "$(cat $d/mbx/tx)" = "$tx" ] || fail "invalid writes sent mailbox messages"
 # The PF set this VF's MAC: it NACKs a different one (untrusted VF).
-nacks=$(cat $d/mbx_nacks)
+nacks=$(cat $d/mbx/nacks)
 if echo 02:00:00:00:00:99 >$d/mac 2>/dev/null; then fail "PF accepted a MAC over its administrative one"; fi
-[ "$(cat $d/mbx_nacks)" -eq $((nacks + 1)) ] || fail "mbx_nacks $(cat $d/mbx_nacks), want $((nacks + 1))"
+[ "$(cat $d/mbx/nacks)" -eq $((nacks + 1)) ] || fail "mbx_nacks $(cat $d/mbx/nacks), want $((nacks + 1))"
 [ "$(cat $d/mac)" = $MAC0 ] || fail "mac changed to $(cat $d/mac) after a NACK"
 # A VF-initiated reset redoes the handshake and restores the frame size.
 resets=$(cat $d/resets)
@@ -97,51 +97,51 @@ echo 1 >$d/reset || fail "reset failed"
 [ "$(cat $d/resets)" -eq $((resets + 1)) ] || fail "resets $(cat $d/resets), want $((resets + 1))"
 [ "$(cat $d/mac)" = $MAC0 ] && [ "$(cat $d/max_frame)" = 9018 ] || fail "state after reset: $(cat $d/mac) $(cat $d/max_frame)"
 wait_link "$vf0" || fail "VF0 link down after reset"
-echo "mailbox: LPE/VLAN/MC acked, foreign MAC nacked, reset ok (acks $(cat $d/mbx_acks) nacks $(cat $d/mbx_nacks))"
+echo "mailbox: LPE/VLAN/MC acked, foreign MAC nacked, reset ok (acks $(cat $d/mbx/acks) nacks $(cat $d/mbx/nacks))"
 
 # --- queue 0: VF0 sends to VF1 through the PF's VM-to-VM switch ---
 d1=/sys/bus/pci/devices/$vf1/vzc
-echo 64 >$d1/rx_ring || fail "starting VF1's RX ring failed"
-[ "$(cat $d1/rx_ring)" = 64 ] || fail "rx_ring reads $(cat $d1/rx_ring)"
+echo 64 >$d1/rx/ring || fail "starting VF1's RX ring failed"
+[ "$(cat $d1/rx/ring)" = 64 ] || fail "rx_ring reads $(cat $d1/rx/ring)"
 # One slot stays empty (head == tail means empty).
-[ "$(cat $d1/rx_posted)" = 63 ] || fail "rx_posted $(cat $d1/rx_posted), want 63"
-if echo 64 >$d1/rx_ring 2>/dev/null; then fail "a second RX ring was accepted"; fi
-if echo 12 >$d/rx_ring 2>/dev/null; then fail "a 12-descriptor ring was accepted"; fi
-if echo "$MAC1 1001" >$d/tx_send 2>/dev/null; then fail "1001 frames at once were accepted"; fi
-echo "$MAC1 10" >$d/tx_send || fail "VF0 tx_send failed"
+[ "$(cat $d1/rx/posted)" = 63 ] || fail "rx_posted $(cat $d1/rx/posted), want 63"
+if echo 64 >$d1/rx/ring 2>/dev/null; then fail "a second RX ring was accepted"; fi
+if echo 12 >$d/rx/ring 2>/dev/null; then fail "a 12-descriptor ring was accepted"; fi
+if echo "$MAC1 1001" >$d/tx/send 2>/dev/null; then fail "1001 frames at once were accepted"; fi
+echo "$MAC1 10" >$d/tx/send || fail "VF0 tx_send failed"
 n=0
-while [ "$(cat $d1/rx_good)" -lt 10 ]; do
+while [ "$(cat $d1/rx/good)" -lt 10 ]; do
 	n=$((n + 1))
-	[ $n -le 25 ] || fail "VF1 received $(cat $d1/rx_good) good / $(cat $d1/rx_bad) bad of 10 frames in 5 s (VF0 tx_done $(cat $d/tx_done))"
+	[ $n -le 25 ] || fail "VF1 received $(cat $d1/rx/good) good / $(cat $d1/rx/bad) bad of 10 frames in 5 s (VF0 tx_done $(cat $d/tx/done))"
 	sleep 0.2
 done
-[ "$(cat $d1/rx_good)" = 10 ] && [ "$(cat $d1/rx_bad)" = 0 ] || fail "VF1 rx good $(cat $d1/rx_good) bad $(cat $d1/rx_bad)"
-[ "$(cat $d1/rx_bytes)" = 600 ] || fail "VF1 rx_bytes $(cat $d1/rx_bytes), want 10 x 60"
-[ "$(cat $d/tx_sent)" = 10 ] && [ "$(cat $d/tx_done)" = 10 ] || fail "VF0 tx sent $(cat $d/tx_sent) done $(cat $d/tx_done)"
-[ "$(cat $d1/rx_posted)" = 63 ] || fail "VF1 ring not refilled: rx_posted $(cat $d1/rx_posted)"
+[ "$(cat $d1/rx/good)" = 10 ] && [ "$(cat $d1/rx/bad)" = 0 ] || fail "VF1 rx good $(cat $d1/rx/good) bad $(cat $d1/rx/bad)"
+[ "$(cat $d1/rx/bytes)" = 600 ] || fail "VF1 rx_bytes $(cat $d1/rx/bytes), want 10 x 60"
+[ "$(cat $d/tx/sent)" = 10 ] && [ "$(cat $d/tx/done)" = 10 ] || fail "VF0 tx sent $(cat $d/tx/sent) done $(cat $d/tx/done)"
+[ "$(cat $d1/rx/posted)" = 63 ] || fail "VF1 ring not refilled: rx_posted $(cat $d1/rx/posted)"
 # Frames for an address nobody has do not reach VF1.
-echo "52:54:00:00:00:99 5" >$d/tx_send || fail "tx_send to an unknown MAC failed"
+echo "52:54:00:00:00:99 5" >$d/tx/send || fail "tx_send to an unknown MAC failed"
 sleep 1
-[ "$(cat $d1/rx_good)" = 10 ] && [ "$(cat $d1/rx_bad)" = 0 ] || fail "VF1 got frames not addressed to it"
-echo 0 >$d1/rx_ring || fail "stopping VF1's RX ring failed"
-[ "$(cat $d1/rx_reclaimed)" = 63 ] || fail "rx_reclaimed $(cat $d1/rx_reclaimed), want 63"
-[ "$(cat $d1/rx_ring)" = 0 ] || fail "rx_ring $(cat $d1/rx_ring) after stop"
+[ "$(cat $d1/rx/good)" = 10 ] && [ "$(cat $d1/rx/bad)" = 0 ] || fail "VF1 got frames not addressed to it"
+echo 0 >$d1/rx/ring || fail "stopping VF1's RX ring failed"
+[ "$(cat $d1/rx/reclaimed)" = 63 ] || fail "rx_reclaimed $(cat $d1/rx/reclaimed), want 63"
+[ "$(cat $d1/rx/ring)" = 0 ] || fail "rx_ring $(cat $d1/rx/ring) after stop"
 echo "rings: VF0 -> VF1 10 frames, 600 bytes, pattern ok; 63 buffers reclaimed on stop"
 # Leave a ring with buffers posted for the teardowns below (sriov_numvfs=0).
-echo 64 >$d1/rx_ring || fail "restarting VF1's RX ring failed"
+echo 64 >$d1/rx/ring || fail "restarting VF1's RX ring failed"
 
 # --- PF-initiated reset: the VF notices RSTI/RSTD and redoes the handshake ---
-pfr=$(cat $d/pf_resets)
+pfr=$(cat $d/mbx/pf_resets)
 resets=$(cat $d/resets)
 $IP link set "$pfdev" down || fail "PF down failed"
 $IP link set "$pfdev" up || fail "PF up failed"
 wait_link "$vf0" || fail "VF0 link '$(attr "$vf0" link)' after PF reset"
-[ "$(cat $d/pf_resets)" -gt "$pfr" ] || fail "PF reset not seen (pf_resets $(cat $d/pf_resets))"
+[ "$(cat $d/mbx/pf_resets)" -gt "$pfr" ] || fail "PF reset not seen (pf_resets $(cat $d/mbx/pf_resets))"
 [ "$(cat $d/resets)" -gt "$resets" ] || fail "no VF reset after the PF reset"
 [ "$(cat $d/mac)" = $MAC0 ] || fail "mac $(cat $d/mac) after PF reset"
 [ "$(cat $d/reset_failures)" = 0 ] || fail "reset_failures $(cat $d/reset_failures) after PF reset"
-echo "PF reset: pf_resets $pfr -> $(cat $d/pf_resets), resets $resets -> $(cat $d/resets)" \
-	"(retries $(cat $d/reset_retries), mbx_timeouts $(cat $d/mbx_timeouts)), link up"
+echo "PF reset: pf_resets $pfr -> $(cat $d/mbx/pf_resets), resets $resets -> $(cat $d/resets)" \
+	"(retries $(cat $d/reset_retries), mbx_timeouts $(cat $d/mbx/timeouts)), link up"
 
 # --- probe failure: with the PF down (igb frees its IRQs) nobody answers
 # the mailbox; the probe must fail with a reason and leave nothing behind ---

@@ -63,20 +63,20 @@ expect_err() {
 }
 # The counters that tell why frames did not arrive.
 diag() {
-	for c in link rx_ring rx_posted rx_good rx_bad rx_frames hw_rx_packets irq_rx irq_mbx pf_resets \
-		resets recoveries recovery_waits recovery_deferred recovery_failures ring_restarts \
-		ring_restart_failures tx_sent tx_done tx_lost mbx_timeouts; do
+	for c in link rx/ring rx/posted rx/good rx/bad rx/frames hw/rx_packets irq/rx irq/mbx mbx/pf_resets \
+		resets recovery/recoveries recovery/waits recovery/deferred recovery/failures recovery/ring_restarts \
+		recovery/ring_restart_failures tx/sent tx/done tx/lost mbx/timeouts; do
 		printf '%s %s ' $c "$(a $c)"
 	done
 }
 # Every counter reads as a plain decimal number below 2^48 (no garbage,
 # nothing negative).
 sane() {
-	for f in "$d"/*; do
-		[ -r "$f" ] || continue
-		case ${f##*/} in
-		mac | mac_source | link | speed | rx_hash | irq_mode | inject_alloc_fail) continue ;;
-		vlan_add | vlan_del | mc_list | reset | tx_send) continue ;; # write-only
+	for f in "$d"/* "$d"/*/*; do
+		[ -f "$f" ] && [ -r "$f" ] || continue
+		case ${f#"$d"/} in
+		mac | mac_source | link | speed | rx/hash | irq/mode | selftest/inject_alloc_fail) continue ;;
+		vlan_add | vlan_del | mc_list | reset | tx/send) continue ;; # write-only
 		esac
 		v=$(cat "$f") || fail "reading $f failed"
 		case $v in
@@ -117,46 +117,46 @@ for bdf in $vf0 $vf1; do
 done
 [ "$(a mac)" = $MAC0 ] || fail "VF0 mac $(a mac) after bind"
 until_ok 15 link_up || fail "VF0 link $(a link) after bind"
-[ "$(a irq_mode)" = msix ] || fail "irq_mode $(a irq_mode), want msix"
+[ "$(a irq/mode)" = msix ] || fail "irq_mode $(a irq/mode), want msix"
 grep -q vhost_zc_vf-rx /proc/interrupts || fail "no vhost_zc_vf-rx in /proc/interrupts"
 say "2 probes failed on purpose, nothing left; both VFs bound afterwards (irq_mode msix)"
 
 # --- 1b. ring allocation failures ---
 for bad in x -1 65 "1 65" "1 2 3"; do
-	expect_err "Invalid argument" "$d/inject_alloc_fail" "$bad"
+	expect_err "Invalid argument" "$d/selftest/inject_alloc_fail" "$bad"
 done
-[ "$(a inject_alloc_fail)" = "0 0" ] || fail "inject_alloc_fail reads '$(a inject_alloc_fail)' after bad input"
+[ "$(a selftest/inject_alloc_fail)" = "0 0" ] || fail "inject_alloc_fail reads '$(a selftest/inject_alloc_fail)' after bad input"
 # RX start: pool, descriptors, shadow array, start (queue enabled, buffers
 # posted: they must come back).
 for skip in 0 1 2 3; do
-	hits=$(a inject_hits)
-	echo "1 $skip" >"$d/inject_alloc_fail" || fail "arming inject_alloc_fail '1 $skip' failed"
-	expect_err "Cannot allocate memory" "$d/rx_ring" 64
-	[ "$(a inject_hits)" = $((hits + 1)) ] || fail "inject_hits $(a inject_hits), want $((hits + 1))"
-	[ "$(a inject_alloc_fail)" = "0 0" ] || fail "inject_alloc_fail '$(a inject_alloc_fail)' after it fired"
-	[ "$(a rx_ring)" = 0 ] && [ "$(a rx_posted)" = 0 ] || fail "RX point $skip: ring $(a rx_ring) posted $(a rx_posted) after a failed start"
-	echo 64 >"$d/rx_ring" || fail "RX start after injected failure at point $skip failed"
-	[ "$(a rx_posted)" = 63 ] || fail "rx_posted $(a rx_posted) after recovery from point $skip"
-	echo 0 >"$d/rx_ring" || fail "stopping the RX ring failed"
-	[ "$(a rx_reclaimed)" = 63 ] || fail "rx_reclaimed $(a rx_reclaimed) after point $skip"
+	hits=$(a selftest/inject_hits)
+	echo "1 $skip" >"$d/selftest/inject_alloc_fail" || fail "arming inject_alloc_fail '1 $skip' failed"
+	expect_err "Cannot allocate memory" "$d/rx/ring" 64
+	[ "$(a selftest/inject_hits)" = $((hits + 1)) ] || fail "inject_hits $(a selftest/inject_hits), want $((hits + 1))"
+	[ "$(a selftest/inject_alloc_fail)" = "0 0" ] || fail "inject_alloc_fail '$(a selftest/inject_alloc_fail)' after it fired"
+	[ "$(a rx/ring)" = 0 ] && [ "$(a rx/posted)" = 0 ] || fail "RX point $skip: ring $(a rx/ring) posted $(a rx/posted) after a failed start"
+	echo 64 >"$d/rx/ring" || fail "RX start after injected failure at point $skip failed"
+	[ "$(a rx/posted)" = 63 ] || fail "rx_posted $(a rx/posted) after recovery from point $skip"
+	echo 0 >"$d/rx/ring" || fail "stopping the RX ring failed"
+	[ "$(a rx/reclaimed)" = 63 ] || fail "rx_reclaimed $(a rx/reclaimed) after point $skip"
 done
 # TX ring (created by the first tx_send): slot array, descriptors, buffers, start.
 for skip in 0 1 2 3; do
-	echo "1 $skip" >"$d/inject_alloc_fail" || fail "arming '1 $skip' failed"
-	expect_err "Cannot allocate memory" "$d/tx_send" "$pfmac 1"
-	[ "$(a tx_sent)" = 0 ] || fail "tx_sent $(a tx_sent) after a failed TX start"
+	echo "1 $skip" >"$d/selftest/inject_alloc_fail" || fail "arming '1 $skip' failed"
+	expect_err "Cannot allocate memory" "$d/tx/send" "$pfmac 1"
+	[ "$(a tx/sent)" = 0 ] || fail "tx_sent $(a tx/sent) after a failed TX start"
 done
 # Two failures armed: the first fails a start, the second the retry.
-echo 2 >"$d/inject_alloc_fail" || fail "arming 2 failed"
-expect_err "Cannot allocate memory" "$d/rx_ring" 64
-expect_err "Cannot allocate memory" "$d/rx_ring" 64
-echo "$pfmac 1" >"$d/tx_send" || fail "tx_send after the injected failures failed"
-until_ok 5 'test "$(a tx_done)" = 1' || fail "tx_done $(a tx_done), want 1"
-[ "$(a inject_hits)" = 10 ] || fail "inject_hits $(a inject_hits), want 10"
+echo 2 >"$d/selftest/inject_alloc_fail" || fail "arming 2 failed"
+expect_err "Cannot allocate memory" "$d/rx/ring" 64
+expect_err "Cannot allocate memory" "$d/rx/ring" 64
+echo "$pfmac 1" >"$d/tx/send" || fail "tx_send after the injected failures failed"
+until_ok 5 'test "$(a tx/done)" = 1' || fail "tx_done $(a tx/done), want 1"
+[ "$(a selftest/inject_hits)" = 10 ] || fail "inject_hits $(a selftest/inject_hits), want 10"
 say "10 injected ring allocation failures: ENOMEM each, nothing half-started, next attempt fine"
 
 # --- 2. stress with traffic running ---
-echo 256 >"$d/rx_ring" || fail "starting VF0's RX ring failed"
+echo 256 >"$d/rx/ring" || fail "starting VF0's RX ring failed"
 (
 	while [ ! -e $STOP ]; do
 		$PKT send "$pfdev" $MAC0 40 60 >/dev/null 2>&1
@@ -167,13 +167,13 @@ rx_pid=$!
 (
 	while [ ! -e $STOP ]; do
 		# (The directory comes and goes with the driver.)
-		{ echo "$pfmac 20" >"/sys/bus/pci/devices/$vf0/vzc/tx_send"; } 2>/dev/null
+		{ echo "$pfmac 20" >"/sys/bus/pci/devices/$vf0/vzc/tx/send"; } 2>/dev/null
 		sleep 0.1
 	done
 ) &
 tx_pid=$!
 sleep 1
-until_ok 10 'test "$(a rx_good)" -gt 0' || fail "no background traffic reached VF0"
+until_ok 10 'test "$(a rx/good)" -gt 0' || fail "no background traffic reached VF0"
 
 i=0
 while [ $i -lt 50 ]; do
@@ -182,11 +182,11 @@ while [ $i -lt 50 ]; do
 	[ ! -e "$d" ] || fail "vzc dir left after unbind #$i"
 	echo "$vf0" >$DRV/bind || fail "bind #$i failed"
 	[ "$(a mac)" = $MAC0 ] || fail "VF0 mac '$(a mac)' after bind #$i"
-	echo 256 >"$d/rx_ring" || fail "ring start after bind #$i failed"
+	echo 256 >"$d/rx/ring" || fail "ring start after bind #$i failed"
 done
 until_ok 15 link_up || fail "VF0 link down after 50 rebinds"
-until_ok 10 'test "$(a rx_good)" -gt 0' || fail "no traffic after 50 rebinds: $(diag)"
-say "50 unbind/bind cycles of VF0 under traffic; then rx_good $(a rx_good) rx_bad $(a rx_bad) irq_rx $(a irq_rx)"
+until_ok 10 'test "$(a rx/good)" -gt 0' || fail "no traffic after 50 rebinds: $(diag)"
+say "50 unbind/bind cycles of VF0 under traffic; then rx_good $(a rx/good) rx_bad $(a rx/bad) irq_rx $(a irq/rx)"
 
 for k in 1 2; do
 	echo 0 >"$pf/sriov_numvfs" || fail "sriov_numvfs 0 (#$k) failed under traffic"
@@ -199,30 +199,30 @@ for k in 1 2; do
 		echo 1 >"/sys/bus/pci/devices/$bdf/vzc/reset" || fail "reset of new $bdf failed"
 	done
 	[ "$(a mac)" = $MAC0 ] || fail "new VF0 mac $(a mac) after reset"
-	echo 256 >"$d/rx_ring" || fail "ring start on new VF0 failed"
+	echo 256 >"$d/rx/ring" || fail "ring start on new VF0 failed"
 	until_ok 15 link_up || fail "new VF0 link down: $(diag)"
-	until_ok 10 'test "$(a rx_good)" -gt 0' || fail "no traffic on new VF0 (#$k): $(diag)"
+	until_ok 10 'test "$(a rx/good)" -gt 0' || fail "no traffic on new VF0 (#$k): $(diag)"
 done
-say "sriov_numvfs 2->0->2 twice under traffic; new VF0 rx_good $(a rx_good)"
+say "sriov_numvfs 2->0->2 twice under traffic; new VF0 rx_good $(a rx/good)"
 
 for k in 1 2; do
-	rec=$(a recoveries)
-	rst=$(a ring_restarts)
-	pfr=$(a pf_resets)
+	rec=$(a recovery/recoveries)
+	rst=$(a recovery/ring_restarts)
+	pfr=$(a mbx/pf_resets)
 	$IP link set "$pfdev" down || fail "PF down (#$k) failed"
 	sleep 1
 	$IP link set "$pfdev" up || fail "PF up (#$k) failed"
 	until_ok 15 carrier || fail "PF no carrier after up #$k"
 	# Only the watchdog can notice and recover: no sysfs write here.
-	until_ok 30 'test "$(a recoveries)" -gt "$rec"' ||
-		fail "no recovery after PF down/up #$k (pf_resets $pfr -> $(a pf_resets), waits $(a recovery_waits), deferred $(a recovery_deferred), failures $(a recovery_failures))"
-	until_ok 10 'test "$(a ring_restarts)" -gt "$rst"' || fail "ring not restarted after recovery #$k"
+	until_ok 30 'test "$(a recovery/recoveries)" -gt "$rec"' ||
+		fail "no recovery after PF down/up #$k (pf_resets $pfr -> $(a mbx/pf_resets), waits $(a recovery/waits), deferred $(a recovery/deferred), failures $(a recovery/failures))"
+	until_ok 10 'test "$(a recovery/ring_restarts)" -gt "$rst"' || fail "ring not restarted after recovery #$k"
 	until_ok 15 link_up || fail "VF0 link down after PF down/up #$k"
-	g=$(a rx_good)
-	until_ok 10 'test "$(a rx_good)" -gt "$g"' || fail "no traffic after PF down/up #$k: $(diag)"
+	g=$(a rx/good)
+	until_ok 10 'test "$(a rx/good)" -gt "$g"' || fail "no traffic after PF down/up #$k: $(diag)"
 done
-say "PF down/up twice under traffic: recoveries $(a recoveries) ring_restarts $(a ring_restarts)" \
-	"waits $(a recovery_waits) deferred $(a recovery_deferred) failures $(a recovery_failures) tx_lost $(a tx_lost)"
+say "PF down/up twice under traffic: recoveries $(a recovery/recoveries) ring_restarts $(a recovery/ring_restarts)" \
+	"waits $(a recovery/waits) deferred $(a recovery/deferred) failures $(a recovery/failures) tx_lost $(a tx/lost)"
 
 touch $STOP
 wait $rx_pid $tx_pid
@@ -231,28 +231,28 @@ sane
 
 # --- 3. a clean, exact check after all that ---
 until_ok 15 link_up || fail "VF0 link down before the clean check"
-echo 0 >"$d/rx_ring" || fail "stopping the stress ring failed"
-echo 1024 >"$d/rx_ring" || fail "starting the check ring failed"
-irq0=$(a irq_rx)
+echo 0 >"$d/rx/ring" || fail "stopping the stress ring failed"
+echo 1024 >"$d/rx/ring" || fail "starting the check ring failed"
+irq0=$(a irq/rx)
 out=$($PKT send "$pfdev" $MAC0 $N 60) || fail "vf_pkt send: $out"
 want=${out##* hash }
-until_ok 20 'test $(($(a rx_good) + $(a rx_bad))) -ge $N' || fail "VF0 got $(a rx_good) good $(a rx_bad) bad of $N"
+until_ok 20 'test $(($(a rx/good) + $(a rx/bad))) -ge $N' || fail "VF0 got $(a rx/good) good $(a rx/bad) bad of $N"
 sleep 0.5
-[ "$(a rx_good)" = $N ] && [ "$(a rx_bad)" = 0 ] || fail "clean check: rx_good $(a rx_good) rx_bad $(a rx_bad), want $N/0"
-[ "$(a rx_hash)" = "$want" ] || fail "clean check: rx_hash $(a rx_hash), PF sent $want"
-[ "$(a rx_bytes)" = $((N * 60)) ] || fail "clean check: rx_bytes $(a rx_bytes)"
-for c in rx_drop_error rx_drop_too_long rx_drop_bad_len rx_drop_bufs rx_refill_failed; do
+[ "$(a rx/good)" = $N ] && [ "$(a rx/bad)" = 0 ] || fail "clean check: rx_good $(a rx/good) rx_bad $(a rx/bad), want $N/0"
+[ "$(a rx/hash)" = "$want" ] || fail "clean check: rx_hash $(a rx/hash), PF sent $want"
+[ "$(a rx/bytes)" = $((N * 60)) ] || fail "clean check: rx_bytes $(a rx/bytes)"
+for c in rx/drop_error rx/drop_too_long rx/drop_bad_len rx/drop_bufs rx/refill_failed; do
 	[ "$(a $c)" = 0 ] || fail "clean check: $c = $(a $c)"
 done
-[ "$(a irq_rx)" -gt "$irq0" ] || fail "frames arrived without RX interrupts (irq_rx $(a irq_rx))"
-sent0=$(a tx_sent) done0=$(a tx_done)
+[ "$(a irq/rx)" -gt "$irq0" ] || fail "frames arrived without RX interrupts (irq_rx $(a irq/rx))"
+sent0=$(a tx/sent) done0=$(a tx/done)
 rm -f $PROG
 $PKT recv "$pfdev" $MAC0 $N 60 120 $PROG 1000 >/tmp/vf_stress.recv 2>&1 &
 rpid=$!
 until_ok 10 'test -s $PROG' || fail "vf_pkt recv did not start: $(cat /tmp/vf_stress.recv)"
 seq=0
 while [ $seq -lt $N ]; do
-	echo "$pfmac $BATCH 60 $((1000 + seq))" >"$d/tx_send" || fail "clean check: tx_send at $seq failed"
+	echo "$pfmac $BATCH 60 $((1000 + seq))" >"$d/tx/send" || fail "clean check: tx_send at $seq failed"
 	seq=$((seq + BATCH))
 	until_ok 20 'test "$(progress)" -ge $seq' || break
 done
@@ -260,14 +260,14 @@ wait $rpid
 rc=$?
 res=$(cat /tmp/vf_stress.recv)
 [ $rc = 0 ] || fail "clean check: PF capture failed (rc $rc): $res"
-until_ok 5 'test $(($(a tx_done) - done0)) = $N' || fail "clean check: tx_done +$(($(a tx_done) - done0))"
-[ $(($(a tx_sent) - sent0)) = $N ] || fail "clean check: tx_sent +$(($(a tx_sent) - sent0))"
-[ "$(a irq_tx)" -gt 0 ] || fail "irq_tx 0"
-echo 0 >"$d/rx_ring" || fail "stopping the check ring failed"
-[ "$(a rx_reclaimed)" = 1023 ] || fail "rx_reclaimed $(a rx_reclaimed), want 1023"
+until_ok 5 'test $(($(a tx/done) - done0)) = $N' || fail "clean check: tx_done +$(($(a tx/done) - done0))"
+[ $(($(a tx/sent) - sent0)) = $N ] || fail "clean check: tx_sent +$(($(a tx/sent) - sent0))"
+[ "$(a irq/tx)" -gt 0 ] || fail "irq_tx 0"
+echo 0 >"$d/rx/ring" || fail "stopping the check ring failed"
+[ "$(a rx/reclaimed)" = 1023 ] || fail "rx_reclaimed $(a rx/reclaimed), want 1023"
 sane
 say "clean check: $N frames each way exact (rx_hash $want; PF: $res);" \
-	"irq_tx $(a irq_tx) irq_rx $(a irq_rx) irq_mbx $(a irq_mbx) watchdog_runs $(a watchdog_runs)"
+	"irq_tx $(a irq/tx) irq_rx $(a irq/rx) irq_mbx $(a irq/mbx) watchdog_runs $(a irq/watchdog_runs)"
 echo "$vf0" >$DRV/unbind && echo "$vf0" >$DRV/bind || fail "final unbind/bind failed"
 [ "$(a mac)" = $MAC0 ] || fail "VF0 mac $(a mac) after the final bind"
 until_ok 15 link_up || fail "VF0 link after the final bind"
@@ -275,21 +275,21 @@ until_ok 15 link_up || fail "VF0 link after the final bind"
 # --- 4. the polled fallback ---
 rmmod vhost_zc || fail "rmmod failed"
 insmod "$VZC_KO" vf_polled=1 || fail "insmod vf_polled=1 failed"
-[ "$(a irq_mode)" = polled ] || fail "irq_mode $(a irq_mode) with vf_polled=1"
+[ "$(a irq/mode)" = polled ] || fail "irq_mode $(a irq/mode) with vf_polled=1"
 ! grep -q vhost_zc_vf /proc/interrupts || fail "IRQs requested in polled mode"
 until_ok 15 link_up || fail "VF0 link in polled mode"
-echo 1024 >"$d/rx_ring" || fail "RX ring in polled mode failed"
+echo 1024 >"$d/rx/ring" || fail "RX ring in polled mode failed"
 out=$($PKT send "$pfdev" $MAC0 $N 60) || fail "vf_pkt send: $out"
 want=${out##* hash }
-until_ok 20 'test $(($(a rx_good) + $(a rx_bad))) -ge $N' || fail "polled: VF0 got $(a rx_good) of $N"
+until_ok 20 'test $(($(a rx/good) + $(a rx/bad))) -ge $N' || fail "polled: VF0 got $(a rx/good) of $N"
 sleep 0.5
-[ "$(a rx_good)" = $N ] && [ "$(a rx_bad)" = 0 ] && [ "$(a rx_hash)" = "$want" ] ||
-	fail "polled: rx_good $(a rx_good) rx_bad $(a rx_bad) rx_hash $(a rx_hash) (want $want)"
-echo "$pfmac $BATCH" >"$d/tx_send" || fail "polled: tx_send failed"
-until_ok 5 'test "$(a tx_done)" = $BATCH' || fail "polled: tx_done $(a tx_done), want $BATCH"
-[ "$(a polls)" -gt 0 ] && [ "$(a irq_rx)" = 0 ] || fail "polled: polls $(a polls) irq_rx $(a irq_rx)"
+[ "$(a rx/good)" = $N ] && [ "$(a rx/bad)" = 0 ] && [ "$(a rx/hash)" = "$want" ] ||
+	fail "polled: rx_good $(a rx/good) rx_bad $(a rx/bad) rx_hash $(a rx/hash) (want $want)"
+echo "$pfmac $BATCH" >"$d/tx/send" || fail "polled: tx_send failed"
+until_ok 5 'test "$(a tx/done)" = $BATCH' || fail "polled: tx_done $(a tx/done), want $BATCH"
+[ "$(a irq/polls)" -gt 0 ] && [ "$(a irq/rx)" = 0 ] || fail "polled: polls $(a irq/polls) irq_rx $(a irq/rx)"
 sane
-say "polled mode: $N frames exact, $BATCH sent and completed, polls $(a polls)"
+say "polled mode: $N frames exact, $BATCH sent and completed, polls $(a irq/polls)"
 
 rmmod vhost_zc || fail "rmmod failed"
 echo 0 >"$pf/sriov_numvfs" || fail "sriov_numvfs 0 failed"

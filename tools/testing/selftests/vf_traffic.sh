@@ -57,7 +57,7 @@ done
 # --- tx_send input: rejected with the right errno, nothing sent ---
 # expect_err ERRTEXT INPUT: the write fails with that error message.
 expect_err() {
-	out=$( (echo "$2" >"$d/tx_send") 2>&1) && fail "tx_send '$2' succeeded"
+	out=$( (echo "$2" >"$d/tx/send") 2>&1) && fail "tx_send '$2' succeeded"
 	case $out in
 	*"$1"*) ;;
 	*) fail "tx_send '$2': '$out', want '$1'" ;;
@@ -71,11 +71,11 @@ done
 # 1518 + CRC = max_frame; one byte more needs a larger max_frame.
 expect_err "too long" "$pfmac 1 1519"
 expect_err "too long" "$pfmac 1 9000"
-[ "$(a tx_sent)" = 0 ] && [ "$(a tx_bytes)" = 0 ] || fail "rejected tx_send input sent frames: tx_sent $(a tx_sent)"
+[ "$(a tx/sent)" = 0 ] && [ "$(a tx/bytes)" = 0 ] || fail "rejected tx_send input sent frames: tx_sent $(a tx/sent)"
 
 # hw_* counters: the VF's statistics registers, extended to 64 bits.
-hw() { echo "$(a hw_rx_packets) $(a hw_rx_bytes) $(a hw_tx_packets) $(a hw_tx_bytes) $(a hw_rx_multicast)"; }
-mc0=$(a hw_rx_multicast)
+hw() { echo "$(a hw/rx_packets) $(a hw/rx_bytes) $(a hw/tx_packets) $(a hw/tx_bytes) $(a hw/rx_multicast)"; }
+mc0=$(a hw/rx_multicast)
 
 for size in 60 1514 9000; do
 	if [ $size -gt 1518 ]; then
@@ -83,10 +83,10 @@ for size in 60 1514 9000; do
 	fi
 	# A fresh ring: counters and hash start over. 1024 descriptors hold
 	# N frames of 5 buffers each (nothing cleans the ring until we read).
-	[ "$(a rx_ring)" = 0 ] || echo 0 >"$d/rx_ring" || fail "stopping the RX ring failed"
-	echo 1024 >"$d/rx_ring" || fail "starting a 1024-descriptor RX ring failed"
-	[ "$(a rx_hash)" = $FNV_BASIS ] && [ "$(a rx_good)" = 0 ] || fail "new ring: rx_hash $(a rx_hash) rx_good $(a rx_good)"
-	[ "$(a rx_posted)" = 1023 ] || fail "rx_posted $(a rx_posted), want 1023"
+	[ "$(a rx/ring)" = 0 ] || echo 0 >"$d/rx/ring" || fail "stopping the RX ring failed"
+	echo 1024 >"$d/rx/ring" || fail "starting a 1024-descriptor RX ring failed"
+	[ "$(a rx/hash)" = $FNV_BASIS ] && [ "$(a rx/good)" = 0 ] || fail "new ring: rx_hash $(a rx/hash) rx_good $(a rx/good)"
+	[ "$(a rx/posted)" = 1023 ] || fail "rx_posted $(a rx/posted), want 1023"
 	set -- $(hw)
 	hrp=$1 hrb=$2 htp=$3 htb=$4
 
@@ -95,31 +95,31 @@ for size in 60 1514 9000; do
 	want=${out##* hash }
 	[ "$want" = "$($PKT hash $N $size)" ] || fail "vf_pkt send printed '$out'"
 	n=0
-	while [ $(($(a rx_good) + $(a rx_bad))) -lt $N ]; do
+	while [ $(($(a rx/good) + $(a rx/bad))) -lt $N ]; do
 		n=$((n + 1))
-		[ $n -le 100 ] || fail "size $size: VF0 got $(a rx_good) good $(a rx_bad) bad of $N in 20 s (frames $(a rx_frames) drops $(a rx_drop_too_long)/$(a rx_drop_error)/$(a rx_drop_bad_len))"
+		[ $n -le 100 ] || fail "size $size: VF0 got $(a rx/good) good $(a rx/bad) bad of $N in 20 s (frames $(a rx/frames) drops $(a rx/drop_too_long)/$(a rx/drop_error)/$(a rx/drop_bad_len))"
 		sleep 0.2
 	done
 	sleep 0.5
-	[ "$(a rx_good)" = $N ] && [ "$(a rx_bad)" = 0 ] || fail "size $size: rx_good $(a rx_good) rx_bad $(a rx_bad), want $N/0"
-	[ "$(a rx_hash)" = "$want" ] || fail "size $size: rx_hash $(a rx_hash), PF sent $want"
-	[ "$(a rx_bytes)" = $((N * size)) ] || fail "size $size: rx_bytes $(a rx_bytes), want $((N * size))"
-	[ "$(a rx_frames)" = $N ] && [ "$(a rx_frame_bytes)" = $((N * size)) ] || fail "size $size: rx_frames $(a rx_frames) rx_frame_bytes $(a rx_frame_bytes)"
+	[ "$(a rx/good)" = $N ] && [ "$(a rx/bad)" = 0 ] || fail "size $size: rx_good $(a rx/good) rx_bad $(a rx/bad), want $N/0"
+	[ "$(a rx/hash)" = "$want" ] || fail "size $size: rx_hash $(a rx/hash), PF sent $want"
+	[ "$(a rx/bytes)" = $((N * size)) ] || fail "size $size: rx_bytes $(a rx/bytes), want $((N * size))"
+	[ "$(a rx/frames)" = $N ] && [ "$(a rx/frame_bytes)" = $((N * size)) ] || fail "size $size: rx_frames $(a rx/frames) rx_frame_bytes $(a rx/frame_bytes)"
 	multi=0
 	[ $size -le 2048 ] || multi=$N
-	[ "$(a rx_multi_desc)" = $multi ] || fail "size $size: rx_multi_desc $(a rx_multi_desc), want $multi"
-	for c in rx_drop_error rx_drop_too_long rx_drop_bad_len rx_drop_bufs rx_refill_failed; do
+	[ "$(a rx/multi_desc)" = $multi ] || fail "size $size: rx_multi_desc $(a rx/multi_desc), want $multi"
+	for c in rx/drop_error rx/drop_too_long rx/drop_bad_len rx/drop_bufs rx/refill_failed; do
 		[ "$(a $c)" = 0 ] || fail "size $size: $c = $(a $c)"
 	done
-	[ "$(a rx_posted)" = 1023 ] || fail "size $size: ring not refilled, rx_posted $(a rx_posted)"
+	[ "$(a rx/posted)" = 1023 ] || fail "size $size: ring not refilled, rx_posted $(a rx/posted)"
 	set -- $(hw)
 	# QEMU counts the frame with its CRC in the octet counters.
 	[ $(($1 - hrp)) = $N ] && [ $(($2 - hrb)) = $((N * (size + 4))) ] ||
 		fail "size $size: hw_rx_packets +$(($1 - hrp)) hw_rx_bytes +$(($2 - hrb)), want +$N +$((N * (size + 4)))"
-	echo "size $size: PF -> VF0 $N frames good, rx_hash $want, rx_bytes $(a rx_bytes), multi-descriptor $(a rx_multi_desc), hw +$(($1 - hrp)) pkts +$(($2 - hrb)) bytes"
+	echo "size $size: PF -> VF0 $N frames good, rx_hash $want, rx_bytes $(a rx/bytes), multi-descriptor $(a rx/multi_desc), hw +$(($1 - hrp)) pkts +$(($2 - hrb)) bytes"
 
 	# --- VF0 -> PF ---
-	sent0=$(a tx_sent) done0=$(a tx_done) bytes0=$(a tx_bytes)
+	sent0=$(a tx/sent) done0=$(a tx/done) bytes0=$(a tx/bytes)
 	rm -f $PROG
 	$PKT recv "$pfdev" $MAC0 $N $size 120 $PROG >/tmp/vf_traffic.recv 2>&1 &
 	rpid=$!
@@ -131,7 +131,7 @@ for size in 60 1514 9000; do
 	done
 	seq=0
 	while [ $seq -lt $N ]; do
-		echo "$pfmac $BATCH $size $seq" >"$d/tx_send" || fail "size $size: tx_send at seq $seq failed"
+		echo "$pfmac $BATCH $size $seq" >"$d/tx/send" || fail "size $size: tx_send at seq $seq failed"
 		seq=$((seq + BATCH))
 		n=0
 		while [ "$(tr -d ' ' <$PROG)" -lt $seq ]; do
@@ -143,13 +143,13 @@ for size in 60 1514 9000; do
 	wait $rpid
 	rc=$?
 	res=$(cat /tmp/vf_traffic.recv)
-	[ $rc = 0 ] || fail "size $size: PF capture failed (rc $rc): $res; VF0 tx_sent +$(($(a tx_sent) - sent0)) tx_done +$(($(a tx_done) - done0))"
+	[ $rc = 0 ] || fail "size $size: PF capture failed (rc $rc): $res; VF0 tx_sent +$(($(a tx/sent) - sent0)) tx_done +$(($(a tx/done) - done0))"
 	case $res in
 	"count $N good $N bad 0 "*" hash $want expected $want") ;;
 	*) fail "size $size: PF capture: $res (want hash $want)" ;;
 	esac
-	[ $(($(a tx_sent) - sent0)) = $N ] && [ $(($(a tx_done) - done0)) = $N ] || fail "size $size: tx_sent +$(($(a tx_sent) - sent0)) tx_done +$(($(a tx_done) - done0))"
-	[ $(($(a tx_bytes) - bytes0)) = $((N * size)) ] || fail "size $size: tx_bytes +$(($(a tx_bytes) - bytes0))"
+	[ $(($(a tx/sent) - sent0)) = $N ] && [ $(($(a tx/done) - done0)) = $N ] || fail "size $size: tx_sent +$(($(a tx/sent) - sent0)) tx_done +$(($(a tx/done) - done0))"
+	[ $(($(a tx/bytes) - bytes0)) = $((N * size)) ] || fail "size $size: tx_bytes +$(($(a tx/bytes) - bytes0))"
 	set -- $(hw)
 	[ $(($3 - htp)) = $N ] && [ $(($4 - htb)) = $((N * (size + 4))) ] ||
 		fail "size $size: hw_tx_packets +$(($3 - htp)) hw_tx_bytes +$(($4 - htb)), want +$N +$((N * (size + 4)))"
@@ -157,10 +157,10 @@ for size in 60 1514 9000; do
 done
 
 # Nothing multicast reached VF0 (no multicast filter was set).
-[ "$(a hw_rx_multicast)" = "$mc0" ] || fail "hw_rx_multicast moved: $mc0 -> $(a hw_rx_multicast)"
-echo 0 >"$d/rx_ring" || fail "stopping the RX ring failed"
-[ "$(a rx_reclaimed)" = 1023 ] || fail "rx_reclaimed $(a rx_reclaimed), want 1023"
-echo "counters: $(for c in tx_sent tx_done tx_bytes hw_rx_packets hw_tx_packets hw_rx_bytes hw_tx_bytes hw_rx_multicast resets; do printf '%s %s ' $c "$(a $c)"; done)"
+[ "$(a hw/rx_multicast)" = "$mc0" ] || fail "hw_rx_multicast moved: $mc0 -> $(a hw/rx_multicast)"
+echo 0 >"$d/rx/ring" || fail "stopping the RX ring failed"
+[ "$(a rx/reclaimed)" = 1023 ] || fail "rx_reclaimed $(a rx/reclaimed), want 1023"
+echo "counters: $(for c in tx/sent tx/done tx/bytes hw/rx_packets hw/tx_packets hw/rx_bytes hw/tx_bytes hw/rx_multicast resets; do printf '%s %s ' $c "$(a $c)"; done)"
 
 rmmod vhost_zc || fail "rmmod failed"
 echo 0 >"$pf/sriov_numvfs" || fail "sriov_numvfs 0 failed"

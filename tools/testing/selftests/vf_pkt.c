@@ -3,9 +3,9 @@
  * vf_pkt: the PF side of the VF driver's traffic selftest (vf_traffic.sh).
  * Sends and captures vhost-zc self-test frames on a netdev with AF_PACKET.
  *
- * The frame format, payload and hash are those of rust/vzc_core/src/vf_frame.rs
+ * The frame format, payload and hash are those of rust/vzc_core/src/vf/frame.rs
  * (the driver's side); change both together. `vf_pkt hash 3 60` prints the
- * fixed vector that vf_frame.rs's test `fixed_vector` asserts
+ * fixed vector that vf/frame.rs's test `fixed_vector` asserts
  * (0xd806920e9454fa7b), and vf_traffic.sh checks this tool prints it.
  *
  *   0  dst MAC | 6 src MAC | 12 EtherType 0x88b5 | 14 magic 0x565a4354 |

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 # Traffic through vhost_zc's VF driver on the emulated 82576, checked end to
-# end with self-test frames (EtherType 0x88b5, rust/vzc_core/src/vf_frame.rs)
+# end with self-test frames (EtherType 0x88b5, rust/vzc_core/src/vf/frame.rs)
 # and their payload hash: for 60, 1514 and 9000-byte frames the PF (stock
 # igb, through vf_pkt on its netdev) sends N frames to VF0, which must count
 # exactly N good ones with the PF's hash; then VF0 sends N frames to the PF's
@@ -23,10 +23,10 @@ PROG=/tmp/vf_traffic.progress
 FNV_BASIS=0xcbf29ce484222325
 
 # The C tool and the Rust core implement one format: the fixed vector of
-# vf_frame.rs's `fixed_vector` test.
+# vf/frame.rs's `fixed_vector` test.
 [ -x $PKT ] || fail "$PKT missing"
 v=$($PKT hash 3 60)
-[ "$v" = 0xd806920e9454fa7b ] || fail "vf_pkt hash 3 60 = $v; vzc_core::vf_frame says 0xd806920e9454fa7b"
+[ "$v" = 0xd806920e9454fa7b ] || fail "vf_pkt hash 3 60 = $v; vzc_core::vf::frame says 0xd806920e9454fa7b"
 
 pf_up
 pf_fresh

@@ -40,7 +40,7 @@ use kernel::{
 };
 
 use super::backend::{Backend, Scratch};
-use super::guest_mem::{Notifier, RingMem};
+use super::guest_mem::RingMem;
 use super::iotlb::Miss;
 use super::worker::Kicker;
 use crate::glue::{
@@ -54,6 +54,7 @@ use crate::vzc_core::{
         abi::{self, access, VringAddr},
         iotlb::{Iotlb, IotlbEntry},
     },
+    virtio::queue::QueueState,
     MemRegion, MemTable,
 };
 
@@ -98,8 +99,11 @@ pub(super) fn rings_access_ok(a: &VringAddr, num: u32, event_idx: bool) -> bool 
 pub(super) struct Vring {
     pub(super) num: u16,
     pub(super) addr: VringAddr,
-    pub(super) last_avail_idx: u16,
-    pub(super) last_used_idx: u16,
+    /// The engine's indices and signal state between runs
+    /// (`last_avail_idx`: `VHOST_{SET,GET}_VRING_BASE`; `last_used_idx`:
+    /// read from the used ring at `VHOST_NET_SET_BACKEND`); a run starts
+    /// its `avail_seen` at `last_avail_idx`.
+    pub(super) queue: QueueState,
     pub(super) kick: Option<Polled<EventfdFile, Kicker>>,
     pub(super) call: Option<EventfdCtx>,
     pub(super) err: Option<EventfdCtx>,
@@ -112,7 +116,6 @@ pub(super) struct Vring {
     pub(super) blocked_at: Option<u16>,
     /// The IOTLB miss this ring waits for (at most one, as upstream).
     pub(super) miss: Option<Miss>,
-    pub(super) notifier: Notifier,
     /// The guest broke this ring; it stays stopped until reconfigured.
     pub(super) broken: bool,
 }

@@ -18,7 +18,6 @@ use crate::vzc_core::{
         dirty,
         iotlb::{Iotlb, IotlbTranslate, ACCESS_RO, ACCESS_WO},
     },
-    virtio::split,
     DescTable, Descriptor, Error as RingError, GuestMemory, HostRange, MemTable, QueueSize,
     Translate, DESC_SIZE,
 };
@@ -338,6 +337,3 @@ pub(super) fn gpa_end(mem: &MemTable<'_>) -> u64 {
         .max()
         .unwrap_or(0)
 }
-
-/// Re-exported for the data path.
-pub(super) use split::Notifier;

@@ -231,8 +231,8 @@ impl VhostNet {
         let used_idx = guest_mem::get_u16(&RingMem::User, idx, 0)?;
         let mask = if q == TX { EPOLLOUT } else { EPOLLIN };
         let vq = &mut dev.vqs[q];
-        vq.last_used_idx = used_idx;
-        vq.notifier.reset();
+        vq.queue.last_used_idx = used_idx;
+        vq.queue.notifier.reset();
         vq.broken = false;
         vq.blocked_at = None;
         // Polling starts with a wake-up if the tap is ready (TX: writable),
@@ -329,13 +329,13 @@ impl VhostNet {
                     return Err(EBUSY);
                 }
                 let s = VringState::from_bytes(&user::read_bytes(arg)?);
-                vq.last_avail_idx = abi::vring_base(s.num).map_err(err)?;
+                vq.queue.last_avail_idx = abi::vring_base(s.num).map_err(err)?;
                 vq.broken = false;
             }
             abi::VHOST_GET_VRING_BASE => {
                 let s = VringState {
                     index,
-                    num: vq.last_avail_idx.into(),
+                    num: vq.queue.last_avail_idx.into(),
                 };
                 user::write_bytes(arg, &s.to_bytes())?;
             }

@@ -8,14 +8,13 @@
 //! used-ring write. [`Broken`] is how a guest's mistake stops the ring; the
 //! backends ([`super::backend`]) use both.
 
-use core::cell::Cell;
 use kernel::prelude::*;
 
 use super::guest_mem::{self as ring, Log, RingMem};
 use crate::vzc_core::{
     virtio::{
-        queue::{QueueError, QueueState, RingIo, SplitQueue},
-        split::{used_elem, Notifier},
+        queue::{QueueError, RingIo, SplitQueue},
+        split::used_elem,
     },
     QueueSize,
 };
@@ -45,88 +44,77 @@ pub(super) enum Broken {
     Log,
 }
 
-/// The ring state the data path reads and advances.
+/// One ring during a run: the core's engine ([`SplitQueue`], which holds
+/// the indices and validates every guest value) over the ring's memory.
+/// The worker builds it from the `Vring` at the start of a run and stores
+/// the engine's state back after it.
 pub(super) struct RingState<'a> {
-    pub(super) size: QueueSize,
+    /// User address of the descriptor table (walked by the backends).
     pub(super) desc: u64,
+    /// The avail and used rings, as the engine reaches them.
+    pub(super) io: UserRing<'a>,
+    /// The engine.
+    pub(super) queue: SplitQueue,
+}
+
+/// The avail and used rings of one queue in the owner's user memory, with
+/// the dirty log of every used-ring write: the engine's [`RingIo`].
+pub(super) struct UserRing<'a> {
     pub(super) avail: u64,
     pub(super) used: u64,
-    /// How the three ring addresses reach memory.
+    /// How the ring addresses reach memory.
     pub(super) mem: RingMem<'a>,
     /// Guest address of the used ring, when its writes are logged.
     pub(super) log_used: Option<u64>,
-    pub(super) last_avail_idx: &'a mut u16,
-    pub(super) last_used_idx: &'a mut u16,
-    pub(super) notifier: &'a mut Notifier,
-    pub(super) event_idx: bool,
     pub(super) log: Option<Log>,
-    /// The guest's avail index as last read: what notifications are armed
-    /// against (upstream `vq->avail_idx`).
-    pub(super) avail_seen: Cell<u16>,
 }
 
-/// The core's engine (`vzc_core::virtio::queue`) over this ring: its
-/// indices live in the `Vring` (borrowed here), so each operation copies
-/// them into a [`SplitQueue`] and back.
 impl RingState<'_> {
-    fn queue(&self) -> SplitQueue {
-        SplitQueue::new(
-            self.size,
-            self.event_idx,
-            QueueState {
-                last_avail_idx: *self.last_avail_idx,
-                last_used_idx: *self.last_used_idx,
-                avail_seen: self.avail_seen.get(),
-                notifier: *self.notifier,
-            },
-        )
+    /// The ring size.
+    pub(super) fn size(&self) -> QueueSize {
+        self.queue.size()
     }
 
-    fn sync(&mut self, q: &SplitQueue) {
-        let s = q.state();
-        *self.last_avail_idx = s.last_avail_idx;
-        *self.last_used_idx = s.last_used_idx;
-        self.avail_seen.set(s.avail_seen);
-        *self.notifier = s.notifier;
+    /// The next avail position a head is taken from.
+    pub(super) fn last_avail_idx(&self) -> u16 {
+        self.queue.last_avail_idx()
+    }
+
+    /// The guest's avail index as last read.
+    pub(super) fn avail_seen(&self) -> u16 {
+        self.queue.avail_seen()
+    }
+
+    /// Counts `n` heads from [`Self::last_avail_idx`] on as taken.
+    pub(super) fn take(&mut self, n: u16) {
+        self.queue.take(n);
     }
 
     /// Buffers the guest made available and we have not taken.
-    pub(super) fn pending(&self) -> Result<u16, Broken> {
-        let mut q = self.queue();
-        let n = q.pending(self).map_err(broken)?;
-        self.avail_seen.set(q.avail_seen());
-        Ok(n)
+    pub(super) fn pending(&mut self) -> Result<u16, Broken> {
+        self.queue.pending(&self.io).map_err(broken)
     }
 
     /// The head at avail position `pos`, validated against the ring size.
     pub(super) fn head_at(&self, pos: u16) -> Result<u16, Broken> {
-        self.queue().head_at(self, pos).map_err(broken)
+        self.queue.head_at(&self.io, pos).map_err(broken)
     }
 
     /// Asks the guest to kick for buffers beyond the ones seen; `true` if it
     /// added some meanwhile (`SplitQueue::enable_notify`).
     pub(super) fn enable_notify(&mut self) -> Result<bool, Broken> {
-        let mut q = self.queue();
-        let r = q.enable_notify(&*self);
-        self.sync(&q);
-        r.map_err(broken)
+        self.queue.enable_notify(&self.io).map_err(broken)
     }
 
     /// Writes a used element at the next used slot.
     pub(super) fn add_used(&mut self, id: u16, len: u32) -> Result<(), Broken> {
-        let mut q = self.queue();
-        let r = q.add_used(&*self, id, len);
-        self.sync(&q);
-        r.map_err(broken)
+        self.queue.add_used(&self.io, id, len).map_err(broken)
     }
 
     /// Publishes the used index (after the elements) and says whether to
     /// signal the guest.
     pub(super) fn publish(&mut self) -> Result<bool, Broken> {
-        let mut q = self.queue();
-        let r = q.publish(&*self);
-        self.sync(&q);
-        r.map_err(broken)
+        self.queue.publish(&self.io).map_err(broken)
     }
 }
 
@@ -142,7 +130,7 @@ fn broken(e: QueueError<Broken>) -> Broken {
 /// The rings as the owner's user memory (`ring::get_u16`/`put_u16`: one
 /// 16-bit access each); a failed access is `RingFault`, a failed dirty-log
 /// write `Log`.
-impl RingIo for RingState<'_> {
+impl RingIo for UserRing<'_> {
     type Error = Broken;
 
     fn read_avail_u16(&self, off: u64) -> Result<u16, Broken> {

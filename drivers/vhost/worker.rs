@@ -14,7 +14,7 @@ use super::backend::{self, Counts, Outcome, Run};
 use super::dev::{Dev, VhostNet, Vring, RX, TX};
 use super::guest_mem::{self, Guest, Log, RingMem};
 use super::iotlb::PrefetchError;
-use super::vq::{Broken, RingState};
+use super::vq::{Broken, RingState, UserRing};
 use crate::glue::{
     poll::Wake,
     stats::{Counter, Stats},
@@ -23,7 +23,10 @@ use crate::glue::{
 use crate::vzc_core::{
     net::HeaderSplit,
     vhost::{abi, iotlb::Iotlb},
-    virtio::split::avail as avail_off,
+    virtio::{
+        queue::{QueueState, SplitQueue},
+        split::avail as avail_off,
+    },
     MemTable, QueueSize,
 };
 
@@ -117,20 +120,21 @@ impl Dev {
             base: log_base,
             gpa_end: guest_mem::gpa_end(&guest.mem),
         });
-        let seen = vq.last_avail_idx;
+        let event_idx = features & (1 << abi::VIRTIO_RING_F_EVENT_IDX) != 0;
+        let state = QueueState {
+            avail_seen: vq.queue.last_avail_idx,
+            ..vq.queue
+        };
         let mut ring = RingState {
-            size,
             desc: vq.addr.desc,
-            avail: vq.addr.avail,
-            used: vq.addr.used,
-            mem: rmem,
-            log_used: vq.addr.log_used.then_some(vq.addr.log_guest),
-            last_avail_idx: &mut vq.last_avail_idx,
-            last_used_idx: &mut vq.last_used_idx,
-            notifier: &mut vq.notifier,
-            event_idx: features & (1 << abi::VIRTIO_RING_F_EVENT_IDX) != 0,
-            log,
-            avail_seen: core::cell::Cell::new(seen),
+            io: UserRing {
+                avail: vq.addr.avail,
+                used: vq.addr.used,
+                mem: rmem,
+                log_used: vq.addr.log_used.then_some(vq.addr.log_guest),
+                log,
+            },
+            queue: SplitQueue::new(size, event_idx, state),
         };
         let hdr = HeaderSplit::from_features(features);
         let mut counts = Counts::default();
@@ -141,7 +145,10 @@ impl Dev {
         } else {
             backend::handle_rx(backend, run)
         };
-        let seen = ring.avail_seen.get();
+        // What the run did to the indices stays, whatever its outcome (a
+        // broken ring still reports the avail index it reached).
+        vq.queue = ring.queue.state();
+        let seen = ring.avail_seen();
         let missed = guest.miss.get();
         stats.add(q, Counter::Packets, counts.packets);
         stats.add(q, Counter::Bytes, counts.bytes);
@@ -170,8 +177,8 @@ impl Dev {
             self.record_miss(q, iova, acc, stats);
         }
         let vq = &self.vqs[q];
-        stats.set(q, Counter::LastAvail, vq.last_avail_idx.into());
-        stats.set(q, Counter::LastUsed, vq.last_used_idx.into());
+        stats.set(q, Counter::LastAvail, vq.queue.last_avail_idx.into());
+        stats.set(q, Counter::LastUsed, vq.queue.last_used_idx.into());
         stats.set(
             q,
             Counter::BlockedAt,
@@ -201,7 +208,7 @@ impl Dev {
         let Ok(idx) = guest_mem::get_u16(&mem, vq.addr.avail, avail_off::IDX) else {
             return false;
         };
-        if idx == vq.last_avail_idx || vq.blocked_at == Some(idx) {
+        if idx == vq.queue.last_avail_idx || vq.blocked_at == Some(idx) {
             return false;
         }
         q == TX || backend.rx_ready()

@@ -77,8 +77,8 @@ impl<'r, 'a> Run<'r, 'a> {
     ) -> Self {
         let table = UserDescTable {
             addr: ring.desc,
-            size: ring.size,
-            mem: ring.mem,
+            size: ring.size(),
+            mem: ring.io.mem,
         };
         Self {
             ring,

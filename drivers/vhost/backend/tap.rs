@@ -108,7 +108,7 @@ pub(super) fn handle_tx_copy(
             }
             break;
         }
-        let head = run.ring.head_at(*run.ring.last_avail_idx)?;
+        let head = run.ring.head_at(run.ring.last_avail_idx())?;
         run.scratch.segs.clear();
         let sum =
             match DescChain::new(&run.table, run.guest, head).collect_into(&mut run.scratch.segs) {
@@ -162,7 +162,7 @@ pub(super) fn handle_tx_copy(
             // Anything else is this packet's fault: drop it, as upstream.
             Err(_) => run.counts.dropped += 1,
         }
-        *run.ring.last_avail_idx = run.ring.last_avail_idx.wrapping_add(1);
+        run.ring.take(1);
         run.ring.add_used(head, 0)?;
         added += 1;
         bytes += len;
@@ -201,7 +201,7 @@ pub(super) fn handle_rx_copy(
         // Take chains until the packet fits (the core decides), keeping
         // their segments back to back in `run.scratch.segs`.
         let mut avail_n = run.ring.pending()?;
-        let mut cursor = *run.ring.last_avail_idx;
+        let mut cursor = run.ring.last_avail_idx();
         let mut nsegs = 0usize;
         let mut fail: Option<Broken> = None;
         run.scratch.segs.clear();
@@ -210,7 +210,7 @@ pub(super) fn handle_rx_copy(
             if avail_n == 0 {
                 match run.ring.pending() {
                     Ok(n) => {
-                        avail_n = n.wrapping_sub(cursor.wrapping_sub(*run.ring.last_avail_idx))
+                        avail_n = n.wrapping_sub(cursor.wrapping_sub(run.ring.last_avail_idx()))
                     }
                     Err(e) => {
                         fail = Some(e);
@@ -298,7 +298,7 @@ pub(super) fn handle_rx_copy(
             let l = core::cmp::min(u64::from(seg.len()), left);
             let k = core::cmp::min(skip, l);
             push_iov(run.guest, &mut run.scratch.iov, seg, k, l - k)?;
-            if let Some(log) = run.ring.log {
+            if let Some(log) = run.ring.io.log {
                 run.guest
                     .log_write(&log, seg.gpa(), l)
                     .map_err(|_| Broken::Log)?;
@@ -330,7 +330,7 @@ pub(super) fn handle_rx_copy(
             let len = if i + 1 == nheads { last_len } else { wbytes };
             run.ring.add_used(head, len)?;
         }
-        *run.ring.last_avail_idx = run.ring.last_avail_idx.wrapping_add(nheads as u16);
+        run.ring.take(nheads as u16);
         added += nheads;
         pkts += 1;
         bytes += plen;

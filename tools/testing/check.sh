@@ -6,8 +6,10 @@
 #   2. source hygiene: SPDX lines, unsafe only in rust/glue, no `crate::` in the core
 #   3. module: rustfmt (kernel style), build against the stock kernel and,
 #      with the kernel's clippy (CLIPPY=1), against the debug kernel
-#   4. the VM judge against recorded good and bad console logs
-#   5. VM selftests on the stock Debian kernel and on the debug kernel
+#   4. the VM judge against recorded good and bad console logs; the VM
+#      tests' manifest names only selftests that exist
+#   5. VM selftests on the stock Debian kernel and on the debug kernel, as
+#      the manifest tools/testing/selftests/TESTS lists them
 # Prints a result line per check and ends with "N passed, N failed".
 # Env: VZC_SKIP_VM=1 skips step 5 (quick local loop; CI never sets it).
 set -uo pipefail
@@ -80,8 +82,28 @@ check module/rustfmt sh -c "
 check module/build-stock tools/buildroot/build-module.sh stock
 check module/build-debug-clippy env VZC_MAKE_FLAGS=CLIPPY=1 tools/buildroot/build-module.sh debug
 
-# --- 4. the VM judge, on recorded logs ---
+# --- 4. the VM judge, on recorded logs; the manifest of VM tests ---
 check harness/parse-log tools/testing/vm/test-parse-log.sh
+# manifest_tests FLAVOR: the tests of tools/testing/selftests/TESTS that run
+# on that kernel, in the manifest's order; a line naming no selftest, or a
+# kernel that is neither stock nor debug, fails the manifest.
+manifest=tools/testing/selftests/TESTS
+manifest_tests() {
+	awk -v k="$1" -v st=tools/testing/selftests '
+		{ sub(/#.*/, "") }
+		!NF { next }
+		NF < 2 { print "TESTS:" NR ": " $1 " runs on no kernel" > "/dev/stderr"; bad = 1 }
+		(getline _ < (st "/" $1 ".sh")) < 0 { print "TESTS:" NR ": no " st "/" $1 ".sh" > "/dev/stderr"; bad = 1 }
+		{ close(st "/" $1 ".sh") }
+		{
+			for (i = 2; i <= NF; i++) {
+				if ($i != "stock" && $i != "debug") { print "TESTS:" NR ": unknown kernel " $i > "/dev/stderr"; bad = 1 }
+				if ($i == k) print $1
+			}
+		}
+		END { exit bad }' "$manifest"
+}
+check harness/test-manifest manifest_tests stock
 
 # --- 5. VM selftests ---
 vm_run() {
@@ -127,10 +149,14 @@ vm() {
 	grep -q . "$out" || ko "vm/$flavor (no results; see build/logs/vm-$flavor.stderr)"
 }
 if [ "${VZC_SKIP_VM:-0}" != 1 ]; then
-	# nested_guest before the VF tests: a precaution while its intermittent
-	# failures are open (Documentation/testing.rst, "Known problems").
-	vm stock module_load_unload sriov_vfs vhost_abi vhost_hostile vhost_race vhost_backends vhost_iotlb vhost_net_test vhost_net_test_zc modprobe_alias nested_guest vf_probe vf_traffic vf_stress
-	vm debug module_load_unload kunit sriov_vfs vhost_abi vhost_hostile vhost_race vhost_backends vhost_iotlb vhost_net_test vhost_net_test_zc modprobe_alias nested_guest vf_probe vf_traffic vf_stress
+	for flavor in stock debug; do
+		if tests=$(manifest_tests "$flavor"); then
+			# shellcheck disable=SC2086 # one test name per word
+			vm "$flavor" $tests
+		else
+			ko "vm/$flavor (the manifest $manifest is wrong: above)"
+		fi
+	done
 fi
 
 # The logs outlive a CI clone: the last run's are kept in the cache.

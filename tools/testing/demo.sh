@@ -8,7 +8,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 log "make demo: first run builds the Debian 13 build root and the stock kernel's Rust metadata (~5 min), later runs take ~30 s"
 # Show the demo's own output: drop firmware noise, terminal escapes and the
 # kernel's console messages (the demo quotes the relevant dmesg lines itself).
-"$top/tools/testing/vm/run.sh" -k stock -L "$top/tools/testing/demo/demo.sh" |
+"$top/tools/testing/vm/run.sh" -k stock -L "$top/tools/testing/demo/in_vm.sh" |
 	sed -u 's/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1bc//g' |
 	grep -av '^\[ *[0-9]*\.[0-9]*\] \|^VZC-\|SeaBIOS\|Probing EDD\|^iPXE\|^Booting\|^$' || true
-grep -aq 'VZC-TEST-RESULT demo PASS' "$top/build/logs/vm-stock.log"
+grep -aq 'VZC-TEST-RESULT in_vm PASS' "$top/build/logs/vm-stock.log"

@@ -9,21 +9,41 @@ modprobe() { /usr/sbin/modprobe "$@"; }
 # vhost_zc.ko depends on tun.ko and tap.ko (tun_get_socket, tap_get_socket,
 # like vhost_net); insmod does not resolve dependencies, so load them first.
 vzc_insmod() { modprobe tun && modprobe tap && insmod "$VZC_KO"; }
-# tun_dev: tun loaded and /dev/net/tun there (no udev in the VM).
+# tun_dev: tun loaded and /dev/net/tun there (devtmpfs makes the node once
+# tun is loaded; no udev in the VM, so a kernel without it leaves it to us).
 tun_dev() {
 	mkdir -p /dev/net
 	modprobe tun || fail "modprobe tun failed"
-	[ -c /dev/net/tun ] || mknod /dev/net/tun c 10 200
+	[ -c /dev/net/tun ] || mknod /dev/net/tun c 10 200 || fail "cannot create /dev/net/tun"
 }
-# reference BIN: BIN --reference against stock vhost_net (loaded for it,
-# unloaded after): the expectations must hold there first.
+# reference BIN [ARG...]: BIN --reference ARG... against stock vhost_net
+# (loaded for it, unloaded after): the expectations must hold there first.
+# BIN may be a shell function.
 reference() {
+	_bin=$1; shift
 	modprobe vhost_net || fail "modprobe vhost_net failed"
 	echo "--- reference: stock vhost_net"
-	"$1" --reference; _rc=$?
+	"$_bin" --reference "$@"; _rc=$?
 	modprobe -r vhost_net || fail "modprobe -r vhost_net failed"
 	[ $_rc = 0 ] || fail "the expectations do not hold for stock vhost_net"
 }
+# both BIN WHY [HOOK]: the one program of a test against both providers:
+# BIN --reference against stock vhost_net (reference), then BIN against
+# vhost_zc, loaded for it and unloaded after; if BIN fails there, the test
+# fails with "WHY (above)". HOOK (a command, or a shell function that may
+# set variables for the test) runs after BIN while vhost_zc is still loaded;
+# zc_dmesg prints the kernel log lines since vhost_zc was loaded.
+both() {
+	reference "$1"
+	vzc_insmod || fail "insmod vhost_zc failed"
+	echo "--- vhost_zc"
+	_zc_dmesg_from=$(($(dmesg | wc -l) + 1))
+	"$1"; _both_rc=$?
+	[ -z "${3:-}" ] || $3
+	rmmod vhost_zc || fail "rmmod vhost_zc failed"
+	[ $_both_rc = 0 ] || fail "$2 (above)"
+}
+zc_dmesg() { dmesg | tail -n +"$_zc_dmesg_from"; }
 # The emulated 82576 PF (8086:10c9) with igb bound: sets $pf to its sysfs dir.
 pf_up() {
 	pf=

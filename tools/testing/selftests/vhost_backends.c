@@ -22,43 +22,19 @@
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
-#include <assert.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
-#include <linux/if_tun.h>
-#include <linux/vhost.h>
-#include <linux/virtio_ring.h>
-#include <net/if.h>
-
-#include "vzc_counters.h"
 #include <netinet/in.h>
 
+#include "vhost_test.h"
+
 #define QSZ 16
-#define RX 0
-#define TX 1
-#define HDR 12
 #define BUF 2048
-#define GPA 0x100000ULL
 #define GUEST_SIZE (1 << 20)
-#define ETH_P_TEST 0x88b5
 
 struct vring_mem {
-	struct vring_desc desc[QSZ];
-	struct { uint16_t flags, idx, ring[QSZ], used_event; } avail;
-	uint8_t pad[4096 - QSZ * 16 - 2 * (QSZ + 3)];
-	struct { uint16_t flags, idx; struct vring_used_elem ring[QSZ]; uint16_t avail_event; } used;
+	VRING_PAGES(QSZ);
 };
 
 /* Guest memory layout: two rings, then the buffers. */
@@ -69,7 +45,6 @@ struct guest {
 };
 
 static struct guest *g;
-static int reference, failed, n;
 static unsigned int busy_us;
 /* --base: ring indices start here (e.g. 65534: the 16-bit indices wrap
  * within the run). */
@@ -78,13 +53,6 @@ static uint16_t base;
 static uint64_t gpa(const void *p)
 {
 	return GPA + (uint64_t)((const uint8_t *)p - (const uint8_t *)g);
-}
-
-static void check(int ok, const char *what)
-{
-	n++;
-	printf("%s %d - %s\n", ok ? "ok" : "not ok", n, what);
-	failed += !ok;
 }
 
 static int parse_mac(const char *s, uint8_t mac[6])
@@ -127,8 +95,7 @@ struct dev {
  * VHOST_NET_F_VIRTIO_NET_HDR. */
 static void setup(struct dev *d, int backend_fd, int vnet_hdr_in_vhost)
 {
-	struct { struct vhost_memory m; struct vhost_memory_region reg; } mem = { 0 };
-	uint64_t f = 1ULL << 32; /* VERSION_1 */
+	uint64_t f = F_VERSION_1;
 	struct vhost_vring_file vf;
 
 	if (vnet_hdr_in_vhost)
@@ -137,11 +104,7 @@ static void setup(struct dev *d, int backend_fd, int vnet_hdr_in_vhost)
 	assert(d->fd >= 0);
 	assert(!ioctl(d->fd, VHOST_SET_OWNER, NULL));
 	assert(!ioctl(d->fd, VHOST_SET_FEATURES, &f));
-	mem.m.nregions = 1;
-	mem.reg.guest_phys_addr = GPA;
-	mem.reg.memory_size = GUEST_SIZE;
-	mem.reg.userspace_addr = (uintptr_t)g;
-	assert(!ioctl(d->fd, VHOST_SET_MEM_TABLE, &mem));
+	assert(!set_mem1(d->fd, GPA, GUEST_SIZE, g));
 	for (int q = 0; q < 2; q++) {
 		struct vhost_vring_state s = { .index = q, .num = QSZ };
 		/* Ring addresses are the VMM's (user) addresses; buffers in
@@ -201,17 +164,6 @@ static int kick(int fd)
 	uint64_t one = 1;
 
 	return write(fd, &one, 8) == 8;
-}
-
-/* Waits up to 3 s for eventfd @fd; consumes it. */
-static int signalled(int fd)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	uint64_t v;
-
-	if (poll(&p, 1, 3000) != 1)
-		return 0;
-	return read(fd, &v, 8) == 8;
 }
 
 /* The RX used entry holding frame @f (@len bytes) behind the header, or -1;
@@ -296,7 +248,7 @@ static void run(const char *kind, int backend_fd, int hdr_in_vhost, const char *
 			check(!memcmp(h, zero, 2), "RX header: no flags, no GSO");
 		}
 	}
-	check(signalled(d.call[RX]), "RX call eventfd signalled");
+	check(signalled(d.call[RX], 3000), "RX call eventfd signalled");
 
 	/* A frame no posted buffer can hold (without mergeable buffers a packet
 	 * gets one chain): dropped, and the ring goes on. The buffers still
@@ -334,7 +286,7 @@ static void run(const char *kind, int backend_fd, int hdr_in_vhost, const char *
 		snprintf((char *)what, sizeof(what), "%s TX: the guest's 1514-byte frame (avail index %u) on the peer, byte for byte",
 			 kind, at);
 		check(peer_got(ps, f, 1514), (char *)what);
-		check(signalled(d.call[TX]), "TX call eventfd signalled");
+		check(signalled(d.call[TX], 3000), "TX call eventfd signalled");
 		check(used_becomes(TX, (uint16_t)(at + 1)) && g->vr[TX].used.ring[at % QSZ].id == 0,
 		      "TX buffer completed in the used ring");
 	}
@@ -434,6 +386,5 @@ int main(int argc, char **argv)
 		close(s);
 	}
 	bad_backends();
-	printf("%d checks, %d failed\n", n, failed);
-	return failed ? 1 : 0;
+	return checks_failed();
 }

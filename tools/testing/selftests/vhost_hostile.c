@@ -8,54 +8,26 @@
  * count the error in /sys/kernel/vhost_zc/devices/<dev>/tx_errors.
  */
 #define _GNU_SOURCE
-#include <assert.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/eventfd.h>
-#include <sys/ioctl.h>
-#include <unistd.h>
-#include <linux/if_tun.h>
-#include <linux/vhost.h>
-#include <linux/virtio_ring.h>
-#include <net/if.h>
-
-#include "vzc_counters.h"
+#include "vhost_test.h"
 
 #define QSZ 4
-#define TX 1
+#define GUEST_SIZE (64 * 1024)
 
 struct ring {
 	struct vring_desc desc[QSZ];
 	struct vring_desc ind[4];
 	uint8_t pad[4096 - QSZ * 16 - 64];
-	struct { uint16_t flags, idx, ring[QSZ], used_event; } avail;
+	VRING_AVAIL(QSZ) avail;
 	uint8_t pad2[4096 - 2 * (QSZ + 3)];
-	struct { uint16_t flags, idx; struct vring_used_elem ring[QSZ]; uint16_t avail_event; } used;
+	VRING_USED(QSZ) used;
 };
 
-static int reference, failed, n;
 static uint8_t *guest; /* guest memory: GPA 0x100000 = guest[0] */
-#define GPA 0x100000ULL
-#define GUEST_SIZE (64 * 1024)
-
-static void check(int ok, const char *what)
-{
-	n++;
-	printf("%s %d - %s\n", ok ? "ok" : "not ok", n, what);
-	failed += !ok;
-}
 
 /* One device with a TX ring at @r on a fresh tap; returns the vhost fd. */
 static int setup(struct ring *r, int *errfd, int *kick, int *tap)
 {
-	struct { struct vhost_memory m; struct vhost_memory_region reg; } mem = { 0 };
-	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
-	uint64_t f = 1ULL << 32; /* VERSION_1 */
+	uint64_t f = F_VERSION_1;
 	int fd = open("/dev/vhost-net", O_RDWR);
 	struct vhost_vring_state s = { .index = TX, .num = QSZ };
 	struct vhost_vring_addr a = {
@@ -67,11 +39,7 @@ static int setup(struct ring *r, int *errfd, int *kick, int *tap)
 	assert(fd >= 0);
 	assert(!ioctl(fd, VHOST_SET_OWNER, NULL));
 	assert(!ioctl(fd, VHOST_SET_FEATURES, &f));
-	mem.m.nregions = 1;
-	mem.reg.guest_phys_addr = GPA;
-	mem.reg.memory_size = GUEST_SIZE;
-	mem.reg.userspace_addr = (uintptr_t)guest;
-	assert(!ioctl(fd, VHOST_SET_MEM_TABLE, &mem));
+	assert(!set_mem1(fd, GPA, GUEST_SIZE, guest));
 	assert(!ioctl(fd, VHOST_SET_VRING_NUM, &s));
 	s.num = 0;
 	assert(!ioctl(fd, VHOST_SET_VRING_BASE, &s));
@@ -82,8 +50,8 @@ static int setup(struct ring *r, int *errfd, int *kick, int *tap)
 	assert(!ioctl(fd, VHOST_SET_VRING_KICK, &vf));
 	vf.fd = *errfd;
 	assert(!ioctl(fd, VHOST_SET_VRING_ERR, &vf));
-	*tap = open("/dev/net/tun", O_RDWR);
-	assert(*tap >= 0 && !ioctl(*tap, TUNSETIFF, &ifr));
+	*tap = tap_open(NULL);
+	assert(*tap >= 0);
 	vf.fd = *tap;
 	assert(!ioctl(fd, VHOST_NET_SET_BACKEND, &vf));
 	return fd;
@@ -205,6 +173,5 @@ int main(int argc, char **argv)
 	run("avail index moved by more than the ring size", avail_jump);
 	run("device-writable buffer on TX", writable_tx);
 
-	printf("%d passed, %d failed\n", n - failed, failed);
-	return failed ? 1 : 0;
+	return passed_failed();
 }

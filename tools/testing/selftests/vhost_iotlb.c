@@ -25,36 +25,15 @@
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
-#include <assert.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <linux/if_packet.h>
-#include <linux/if_tun.h>
-#include <linux/vhost.h>
-#include <linux/virtio_ring.h>
-#include <net/if.h>
 
-#include "vzc_counters.h"
+#include "vhost_test.h"
 
 #define QSZ 16
-#define RX 0
-#define TX 1
-#define HDR 12
 #define PAGE 4096
-#define GPA 0x100000ULL
 #define IOVA_BASE 0x40000000ULL
 #define GUEST_SIZE (64 * PAGE)
-#define ETH_P_TEST 0x88b5
 
 #ifndef VHOST_BACKEND_F_IOTLB_MSG_V2
 #define VHOST_BACKEND_F_IOTLB_MSG_V2 0x1
@@ -69,16 +48,9 @@ enum { P_DESC, P_AVAIL = P_DESC + 2, P_USED = P_AVAIL + 2, P_TXBUF = P_USED + 2,
 
 static uint8_t *g;
 static uint8_t logbuf[(GUEST_SIZE / PAGE + 64) / 8 + 4096];
-static int reference, failed, n, vfd, tapfd, ps, errfd[2], kickfd[2], callfd[2];
+static int vfd, tapfd, ps, errfd[2], kickfd[2], callfd[2];
 static struct sockaddr_ll sll;
 static int misses;
-
-static void check(int ok, const char *what)
-{
-	n++;
-	printf("%s %d - %s\n", ok ? "ok" : "not ok", n, what);
-	failed += !ok;
-}
 
 static uint64_t iova(int page, unsigned int off) { return IOVA_BASE + (uint64_t)page * PAGE + off; }
 static void *at(int page, unsigned int off) { return g + (size_t)page * PAGE + off; }
@@ -188,22 +160,13 @@ static int used_idx_becomes(int q, uint16_t want)
 	return 0;
 }
 
-static int signalled(int fd, int ms)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	uint64_t v;
-
-	return poll(&p, 1, ms) == 1 && read(fd, &v, 8) == 8;
-}
-
 int main(int argc, char **argv)
 {
-	struct { struct vhost_memory m; struct vhost_memory_region reg; } mem = { 0 };
-	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
-	uint64_t f = (1ULL << 32) | (1ULL << VIRTIO_F_ACCESS_PLATFORM) | (1ULL << VHOST_F_LOG_ALL);
+	char tap[IFNAMSIZ] = "";
+	uint64_t f = F_VERSION_1 | (1ULL << VIRTIO_F_ACCESS_PLATFORM) | (1ULL << VHOST_F_LOG_ALL);
 	uint64_t bf = 1ULL << VHOST_BACKEND_F_IOTLB_MSG_V2;
 	uint8_t fr[1514];
-	int sz = HDR, s;
+	int sz = HDR;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	reference = argc > 1 && !strcmp(argv[1], "--reference");
@@ -211,17 +174,13 @@ int main(int argc, char **argv)
 	assert(g != MAP_FAILED && P_END <= GUEST_SIZE / PAGE);
 
 	/* The tap, up, and the wire: a packet socket on its interface. */
-	tapfd = open("/dev/net/tun", O_RDWR);
-	assert(tapfd >= 0 && !ioctl(tapfd, TUNSETIFF, &ifr) && !ioctl(tapfd, TUNSETVNETHDRSZ, &sz));
-	s = socket(AF_INET, SOCK_DGRAM, 0);
-	assert(!ioctl(s, SIOCGIFFLAGS, &ifr));
-	ifr.ifr_flags |= IFF_UP;
-	assert(!ioctl(s, SIOCSIFFLAGS, &ifr));
-	close(s);
+	tapfd = tap_open(tap);
+	assert(tapfd >= 0 && !ioctl(tapfd, TUNSETVNETHDRSZ, &sz));
+	assert(!if_up(tap));
 	ps = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_TEST));
 	sll.sll_family = AF_PACKET;
 	sll.sll_protocol = htons(ETH_P_TEST);
-	sll.sll_ifindex = if_nametoindex(ifr.ifr_name);
+	sll.sll_ifindex = if_nametoindex(tap);
 	assert(ps >= 0 && sll.sll_ifindex && !bind(ps, (struct sockaddr *)&sll, sizeof(sll)));
 
 	vfd = open("/dev/vhost-net", O_RDWR);
@@ -235,11 +194,7 @@ int main(int argc, char **argv)
 		check(!ioctl(vfd, VHOST_SET_LOG_BASE, &lb), "SET_LOG_BASE");
 	}
 	check(!ioctl(vfd, VHOST_SET_FEATURES, &f), "SET_FEATURES VERSION_1 | ACCESS_PLATFORM | LOG_ALL");
-	mem.m.nregions = 1;
-	mem.reg.guest_phys_addr = GPA;
-	mem.reg.memory_size = GUEST_SIZE;
-	mem.reg.userspace_addr = (uintptr_t)g;
-	assert(!ioctl(vfd, VHOST_SET_MEM_TABLE, &mem));
+	assert(!set_mem1(vfd, GPA, GUEST_SIZE, g));
 	for (int q = 0; q < 2; q++) {
 		struct vhost_vring_state st = { .index = q, .num = QSZ };
 		/* With ACCESS_PLATFORM ring addresses are IOVAs too. */
@@ -397,6 +352,5 @@ int main(int argc, char **argv)
 		check(rxm >= 0 && txm >= 0 && rxm + txm == misses + 2, "vhost_zc counts every miss it queued");
 	}
 	close(vfd);
-	printf("%d checks, %d failed\n", n, failed);
-	return failed ? 1 : 0;
+	return checks_failed();
 }

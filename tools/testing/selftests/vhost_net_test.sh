@@ -34,11 +34,8 @@ vhost_zc)
 *) fail "unknown VHOST_PROVIDER '$provider' (vhost_net|vhost_zc)" ;;
 esac
 
-# The program opens /dev/net/tun for its tap; devtmpfs makes the node once
-# tun is loaded, but a kernel without devtmpfs would leave it to us.
-modprobe tun || fail "modprobe tun failed"
-mkdir -p /dev/net
-[ -c /dev/net/tun ] || mknod /dev/net/tun c 10 200 || fail "cannot create /dev/net/tun"
+# The program opens /dev/net/tun for its tap.
+tun_dev
 
 # Control: with nobody serving /dev/vhost-net the program must fail, or its
 # exit status below would prove nothing about the provider.

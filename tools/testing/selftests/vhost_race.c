@@ -20,50 +20,21 @@
  * agree. TAP-style output; exit status 0 if all checks passed.
  */
 #define _GNU_SOURCE
-#include <assert.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/eventfd.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
-#include <linux/if_tun.h>
-#include <linux/vhost.h>
-#include <linux/virtio_ring.h>
-#include <net/if.h>
 
-#include "vzc_counters.h"
+#include "vhost_test.h"
 
 /* Smaller than 255: any torn avail read is a jump the device must report. */
 #define QSZ 64
-#define TX 1
-#define HDR 12
 #define FRAME 60
-#define GPA 0x100000ULL
 
 struct guest {
-	struct vring_desc desc[QSZ];
-	struct { uint16_t flags, idx, ring[QSZ], used_event; } avail;
-	uint8_t pad[4096 - QSZ * 16 - 2 * (QSZ + 3)];
-	struct { uint16_t flags, idx; struct vring_used_elem ring[QSZ]; uint16_t avail_event; } used;
+	VRING_PAGES(QSZ);
 	uint8_t pad2[4096 - 4 - 8 * QSZ - 2];
 	uint8_t buf[QSZ][HDR + FRAME];
 };
 
 static struct guest *g;
-static int reference, failed, n;
-
-static void check(int ok, const char *what)
-{
-	n++;
-	printf("%s %d - %s\n", ok ? "ok" : "not ok", n, what);
-	failed += !ok;
-}
 
 static double now(void)
 {
@@ -77,26 +48,18 @@ static double now(void)
  * dropped there: they are addressed to nobody). */
 static int tap_up(void)
 {
-	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
-	int hdr = HDR, s, t = open("/dev/net/tun", O_RDWR);
+	char name[IFNAMSIZ] = "vrace0";
+	int hdr = HDR, t = tap_open(name);
 
 	assert(t >= 0);
-	strcpy(ifr.ifr_name, "vrace0");
-	assert(!ioctl(t, TUNSETIFF, &ifr));
 	assert(!ioctl(t, TUNSETVNETHDRSZ, &hdr));
-	s = socket(AF_INET, SOCK_DGRAM, 0);
-	assert(s >= 0);
-	assert(!ioctl(s, SIOCGIFFLAGS, &ifr));
-	ifr.ifr_flags |= IFF_UP;
-	assert(!ioctl(s, SIOCSIFFLAGS, &ifr));
-	close(s);
+	assert(!if_up(name));
 	return t;
 }
 
 int main(int argc, char **argv)
 {
-	struct { struct vhost_memory m; struct vhost_memory_region reg; } mem = { 0 };
-	uint64_t f = 1ULL << 32, one = 1; /* VERSION_1 */
+	uint64_t f = F_VERSION_1, one = 1;
 	double seconds = 15, end;
 	unsigned int busy_us = 50;
 	int fd, tap, kick, errfd, broke = 0, jumped = 0, stray = 0;
@@ -131,11 +94,7 @@ int main(int argc, char **argv)
 	assert(fd >= 0);
 	assert(!ioctl(fd, VHOST_SET_OWNER, NULL));
 	assert(!ioctl(fd, VHOST_SET_FEATURES, &f));
-	mem.m.nregions = 1;
-	mem.reg.guest_phys_addr = GPA;
-	mem.reg.memory_size = sizeof(*g);
-	mem.reg.userspace_addr = (uintptr_t)g;
-	assert(!ioctl(fd, VHOST_SET_MEM_TABLE, &mem));
+	assert(!set_mem1(fd, GPA, sizeof(*g), g));
 	{
 		struct vhost_vring_state s = { .index = TX, .num = QSZ };
 		struct vhost_vring_addr a = {
@@ -244,6 +203,5 @@ int main(int argc, char **argv)
 	}
 	close(fd);
 	close(tap);
-	printf("%d passed, %d failed\n", n - failed, failed);
-	return failed ? 1 : 0;
+	return passed_failed();
 }

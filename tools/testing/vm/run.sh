@@ -119,6 +119,12 @@ done
 cp "$ko" "$ir/vhost_zc.ko"
 cp "$VZC_TOP/tools/testing/vm/init" "$ir/init"
 cp "$st"/*.sh "$ir/selftests/"
+# A test's own helpers live in a folder beside it (nested/: nested_guest's).
+for d in "$st"/*/; do
+	[ -d "$d" ] || continue
+	mkdir -p "$ir/selftests/$(basename "$d")"
+	cp "$d"*.sh "$ir/selftests/$(basename "$d")/"
+done
 for t in "${extra[@]}"; do cp "$t" "$ir/selftests/"; done
 cp "$VZC_TOP"/tools/modprobe.d/*.conf "$ir/selftests/"
 printf '%s\n' "${tests[@]}" >"$ir/selftests/list"

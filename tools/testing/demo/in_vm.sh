@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-# What `make demo` shows inside the VM. Grows with each capability.
+# What `make demo` shows inside the VM (tools/testing/demo.sh boots it).
+# Grows with each capability.
 . /selftests/lib.sh
 say() { printf '\n=== %s\n' "$*"; }
 
@@ -15,8 +16,7 @@ grep vhost_zc /proc/modules
 say "/dev/vhost-net now belongs to vhost_zc (misc 10:238)"
 ls -l /dev/vhost-net
 say "the kernel's own tools/virtio/vhost_net_test, on vhost_zc: a tap, RX and TX rings, every byte checked"
-mkdir -p /dev/net
-[ -c /dev/net/tun ] || mknod /dev/net/tun c 10 200
+tun_dev
 /selftests/bin/vhost_net_test --buf-num 100000 >/tmp/vnt.out 2>&1 &
 pid=$!
 # The device's counters go away with its fd: keep the last snapshot.

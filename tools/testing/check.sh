@@ -37,7 +37,7 @@ check() {
 # --- 1. core crate in userspace ---
 export CARGO_TERM_COLOR=never
 check core/rustfmt sh -c 'cd rust/vzc_core && cargo fmt --check'
-check core/clippy sh -c 'cd rust/vzc_core && cargo clippy --all-targets --locked -- -D warnings'
+check core/clippy sh -c 'cd rust/vzc_core && cargo clippy --all-targets --all-features --locked -- -D warnings'
 log "check core/cargo-test"
 if (cd rust/vzc_core && cargo test --locked) >build/logs/core_cargo-test.log 2>&1; then
 	n=$(awk '/^test result:/ {s += $4} END {print s + 0}' build/logs/core_cargo-test.log)

@@ -5,6 +5,9 @@
 //! directory of the module. The counter names exist only here, in
 //! [`counters!`]'s list; a new counter (the zero-copy path's, say) is one
 //! more line there.
+//!
+//! C header: none of its own; the files are [`super::sysfs`]'s
+//! ([`include/linux/sysfs.h`](srctree/include/linux/sysfs.h)).
 
 use super::sysfs::{Attr, AttrDir, AttrSource, Parent, SysfsBuf};
 use core::sync::atomic::{AtomicU64, Ordering};

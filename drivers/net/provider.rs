@@ -16,13 +16,17 @@
 //! `complete`; its buffers come back through `reclaim(Dropped)`. So a
 //! provider that maps frames onto a guest's mergeable buffers can count
 //! the buffers of a frame as they come and publish it at `end`.
-
 //!
 //! DMA: a buffer lent to the ring may be written by the device until the
-//! ring's queue is quiesced. A ring hands a buffer back through `reclaim`
-//! only with the driver's proof that the queue performs no more DMA (in
-//! igbvf: `queue::Quiesced`), so a provider may unpin or reuse the memory
-//! as soon as `reclaim` or `complete` returns.
+//! device has written it back or the ring's queue is quiesced. A ring hands
+//! a buffer back (`complete` or `reclaim`) only when the device can no
+//! longer write it: never made visible to the device (refused, or its
+//! descriptor write failed, before the tail moved: `Reclaim::Unused`),
+//! written back (a completed or dropped frame's descriptors), or still
+//! posted but with the driver's proof that the queue performs no more DMA
+//! (in igbvf: `queue::Quiesced`, which `Ring::reclaim` takes). So a
+//! provider may unpin or reuse the memory as soon as `reclaim` or
+//! `complete` returns.
 
 use kernel::dma::DmaAddress;
 

@@ -324,8 +324,9 @@ pub(crate) struct AttrDir<T: AttrSource> {
 // SAFETY: the kobject pointer is only handed back to the shim on drop; `T`
 // is `Send`, so moving the owner of `T` to another thread is fine.
 unsafe impl<T: AttrSource + Send> Send for AttrDir<T> {}
-// SAFETY: `&AttrDir` gives out only `&T`, and `T: Sync` (`AttrSource`).
-unsafe impl<T: AttrSource> Sync for AttrDir<T> {}
+// SAFETY: `&AttrDir` gives out `&T` (`T: Sync`, `AttrSource`) and clones
+// of the `Arc<T>`, whose last owner may drop `T` on another thread: `T: Send`.
+unsafe impl<T: AttrSource + Send> Sync for AttrDir<T> {}
 
 impl<T: AttrSource> AttrDir<T> {
     /// Pins `data` and creates `<parent>/<name>/` with `T::ATTRS` (and
@@ -362,7 +363,8 @@ impl<T: AttrSource> AttrDir<T> {
         let priv_ = core::ptr::from_ref::<T>(&data).cast::<c_void>();
         // SAFETY: `parent` is null or a live device (borrowed for the
         // call); `descs` holds `descs.len()` (at most `ATTR_DIR_MAX`)
-        // entries whose strings are `'static`, read during the call only;
+        // entries, read during the call only, whose strings are `'static`
+        // (the shim keeps the name pointers until the directory is destroyed);
         // `name` is NUL-terminated and copied; `priv_` points to the `T` in
         // the `Arc`, which stays put and alive (we hold a reference) until
         // `Drop` has destroyed the directory; the callbacks are

@@ -214,10 +214,10 @@ impl pci::Driver for IgbVfDriver {
         let (quiesced, _) =
             queue::stop_and_reset(&port.bar, &mut port.hw.lock(), present, Reset::Final);
         if let Some(rx) = q.rx.take() {
-            rx.retire(&quiesced);
+            rx.retire(quiesced.rx);
         }
         if let Some(tx) = q.tx.take() {
-            tx.retire(&quiesced);
+            tx.retire(quiesced.tx);
         }
     }
 }

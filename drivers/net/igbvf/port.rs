@@ -21,7 +21,7 @@ use kernel::{
 use super::{
     hw::{self, VfHw},
     mbx,
-    queue::{self, Queue, Quiesced, Reset, Ring},
+    queue::{self, Queue, Quiesced, Reset, Ring, RxDir},
     rx_ring::{RxRing, RxRingStats},
     selftest::PoolProvider,
     tx_ring::TxRing,
@@ -118,7 +118,7 @@ impl RxQueue {
 }
 
 impl Ring for RxQueue {
-    const QUEUE: Queue = Queue::Rx;
+    type Dir = RxDir;
 
     fn start(&mut self, bar: &Bar0<'_>) -> Result {
         match self {
@@ -126,7 +126,7 @@ impl Ring for RxQueue {
         }
     }
 
-    fn reclaim(&mut self, quiesced: &Quiesced) {
+    fn reclaim(&mut self, quiesced: Quiesced<RxDir>) {
         match self {
             Self::Pool(r) => r.reclaim(quiesced),
         }
@@ -193,11 +193,11 @@ impl Queues {
         }
         let (quiesced, r) = queue::stop_and_reset(bar, hw, self.present(), reset);
         if let Some(rx) = self.rx.as_mut() {
-            rx.reclaim(&quiesced);
+            rx.reclaim(quiesced.rx);
             self.stale = true;
         }
         if let Some(tx) = self.tx.as_mut() {
-            tx.reclaim(&quiesced);
+            tx.reclaim(quiesced.tx);
             self.stale = true;
         }
         r
@@ -213,13 +213,13 @@ impl Queues {
         let mut ok = true;
         if let Some(rx) = self.rx.as_mut() {
             if rx.start(bar).is_err() {
-                rx.reclaim(&queue::stop_or_reset(bar, hw, Queue::Rx));
+                rx.reclaim(queue::stop_or_reset(bar, hw));
                 ok = false;
             }
         }
         if let Some(tx) = self.tx.as_mut() {
             if tx.start(bar).is_err() {
-                tx.reclaim(&queue::stop_or_reset(bar, hw, Queue::Tx));
+                tx.reclaim(queue::stop_or_reset(bar, hw));
                 ok = false;
             }
         }

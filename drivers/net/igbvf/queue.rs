@@ -11,6 +11,7 @@
 //! ring this is what keeps the NIC from writing into a page after it was
 //! unpinned.
 
+use core::marker::PhantomData;
 use kernel::{
     dma::DmaAddress,
     io::Io,
@@ -110,30 +111,68 @@ pub(crate) fn enable(bar: &Bar0<'_>, queue: Queue, dctl: u32) -> Result {
     wait_dctl(bar, queue, true)
 }
 
-/// Proof that the device performs no DMA into the memory of the rings it
-/// was made for.
+/// A direction of queue 0 as a type, so that a proof names its queue.
+pub(crate) trait Direction {
+    /// The queue.
+    const QUEUE: Queue;
+}
+
+/// Queue 0's receive direction.
+pub(crate) enum RxDir {}
+/// Queue 0's transmit direction.
+pub(crate) enum TxDir {}
+
+impl Direction for RxDir {
+    const QUEUE: Queue = Queue::Rx;
+}
+
+impl Direction for TxDir {
+    const QUEUE: Queue = Queue::Tx;
+}
+
+/// Proof that the device performs no DMA into the memory of the ring of
+/// direction `D`. It is used once (`Ring::reclaim` and `Ring::retire` take
+/// it by value): a proof cannot outlive a restart of its queue, nor serve
+/// the other direction.
 ///
 /// # Invariants
 ///
-/// When a `Quiesced` exists, each queue it was made for was disabled and
-/// either reported disabled (RXDCTL/TXDCTL enable bit clear) or the VF was
-/// reset afterwards (CTRL.RST, which stops every queue). Nothing enables a
-/// queue again without reprogramming it, which is `Ring::start`'s: a ring
-/// that is reclaimed with a `Quiesced` is started again only through it.
-pub(crate) struct Quiesced {
-    _private: (),
+/// When a `Quiesced<D>` exists, `D`'s queue was disabled and either
+/// reported disabled (RXDCTL/TXDCTL enable bit clear) or the VF was reset
+/// afterwards (CTRL.RST, which stops every queue), and it has not been
+/// enabled again: only `Ring::start` enables a queue, and the proofs are
+/// made by [`stop_or_reset`] and [`stop_and_reset`] right before they are
+/// consumed.
+pub(crate) struct Quiesced<D: Direction> {
+    _queue: PhantomData<D>,
 }
 
-/// Stops `queue`, or else resets the VF: the queue is disabled, and if it
-/// does not report disabled in time the VF is reset (mailbox handshake
+impl<D: Direction> Quiesced<D> {
+    /// The proof; private, so that only the functions of this file that
+    /// stop the queue make one (the type's invariant).
+    fn made() -> Self {
+        Self {
+            _queue: PhantomData,
+        }
+    }
+}
+
+/// Both directions' proofs, from [`stop_and_reset`].
+pub(crate) struct QuiescedAll {
+    pub(crate) rx: Quiesced<RxDir>,
+    pub(crate) tx: Quiesced<TxDir>,
+}
+
+/// Stops `D`'s queue, or else resets the VF: the queue is disabled, and if
+/// it does not report disabled in time the VF is reset (mailbox handshake
 /// included, as `VfHw::reset`; failing that, quiesced) before the proof is
 /// given out.
-pub(crate) fn stop_or_reset(bar: &Bar0<'_>, hw: &mut VfHw, queue: Queue) -> Quiesced {
-    if disable(bar, queue).is_err() {
+pub(crate) fn stop_or_reset<D: Direction>(bar: &Bar0<'_>, hw: &mut VfHw) -> Quiesced<D> {
+    if disable(bar, D::QUEUE).is_err() {
         let _ = reset_vf(bar, hw, Reset::User);
     }
     // INVARIANT: disabled and reported so, or the VF reset since.
-    Quiesced { _private: () }
+    Quiesced::made()
 }
 
 /// The VF reset of [`stop_and_reset`] (and of [`stop_or_reset`]).
@@ -149,20 +188,25 @@ pub(crate) enum Reset {
 }
 
 /// Disables `queues`, then resets the VF whether or not they reported
-/// disabled. Returns the proof and the reset's outcome.
+/// disabled. Returns the proofs (the reset stops both directions) and the
+/// reset's outcome.
 pub(crate) fn stop_and_reset(
     bar: &Bar0<'_>,
     hw: &mut VfHw,
     queues: &[Queue],
     reset: Reset,
-) -> (Quiesced, Result<(), MbxError>) {
+) -> (QuiescedAll, Result<(), MbxError>) {
     for &q in queues {
         // The reset follows whether or not the queue said it stopped.
         let _ = disable(bar, q);
     }
     let r = reset_vf(bar, hw, reset);
     // INVARIANT: every queue was disabled, and CTRL.RST written since.
-    (Quiesced { _private: () }, r)
+    let all = QuiescedAll {
+        rx: Quiesced::made(),
+        tx: Quiesced::made(),
+    };
+    (all, r)
 }
 
 /// Resets the VF as `reset` says; CTRL.RST is written either way. A reset
@@ -187,8 +231,8 @@ fn reset_vf(bar: &Bar0<'_>, hw: &mut VfHw, reset: Reset) -> Result<(), MbxError>
 /// [`Ring::retire`] (or is reclaimed and kept): never dropped while the
 /// device may still own its memory.
 pub(crate) trait Ring: Sized {
-    /// The queue the ring drives.
-    const QUEUE: Queue;
+    /// The direction of queue 0 the ring drives.
+    type Dir: Direction;
 
     /// Programs the queue with this ring, enables it and posts what the
     /// ring has to post.
@@ -197,10 +241,10 @@ pub(crate) trait Ring: Sized {
     /// Takes back from the device everything lent to it (RX buffers go
     /// back to their provider, TX frames still queued count as lost) and
     /// empties the ring: it may be started again, or freed.
-    fn reclaim(&mut self, quiesced: &Quiesced);
+    fn reclaim(&mut self, quiesced: Quiesced<Self::Dir>);
 
     /// Reclaims and frees the ring.
-    fn retire(mut self, quiesced: &Quiesced) {
+    fn retire(mut self, quiesced: Quiesced<Self::Dir>) {
         self.reclaim(quiesced);
     }
 }
@@ -217,8 +261,7 @@ pub(crate) fn start<R: Ring>(
     match ring.start(bar).and_then(|()| alloc_point(inject)) {
         Ok(()) => Ok(ring),
         Err(e) => {
-            let quiesced = stop_or_reset(bar, &mut hw.lock(), R::QUEUE);
-            ring.retire(&quiesced);
+            ring.retire(stop_or_reset(bar, &mut hw.lock()));
             Err(e)
         }
     }

@@ -20,7 +20,7 @@ use kernel::{
 
 use super::{
     dma_mem,
-    queue::{self, alloc_point, Queue, Quiesced, Ring},
+    queue::{self, alloc_point, Queue, Quiesced, Ring, RxDir},
     regs, Bar0,
 };
 use crate::net::provider::{Reclaim, RxBufferProvider, RxFrameEnd, RxPiece};
@@ -225,7 +225,7 @@ impl<P: RxBufferProvider> RxRing<P> {
 }
 
 impl<P: RxBufferProvider> Ring for RxRing<P> {
-    const QUEUE: Queue = Queue::Rx;
+    type Dir = RxDir;
 
     /// Programs queue 0 with this ring and enables it (igbvf
     /// `igbvf_configure_rx` / `igbvf_setup_srrctl`), then posts buffers.
@@ -240,7 +240,7 @@ impl<P: RxBufferProvider> Ring for RxRing<P> {
 
     /// Gives every posted buffer back: those of the incomplete frame as
     /// dropped, the others unused.
-    fn reclaim(&mut self, _: &Quiesced) {
+    fn reclaim(&mut self, _: Quiesced<RxDir>) {
         // The incomplete frame's buffers were filled: dropped, not unused.
         for _ in 0..self.chain.abort() {
             if let Some(cookie) = self.take_oldest() {

@@ -16,7 +16,7 @@ use kernel::{
 use super::{
     dma_mem,
     port::{RxQueue, VfPort, CRC_LEN},
-    queue::{self, alloc_point, Queue, Ring},
+    queue::{self, alloc_point, Ring},
     rx_ring::RxRing,
     tx_ring::TxRing,
 };
@@ -178,11 +178,11 @@ impl VfPort<'_> {
                 None => return Err(EINVAL),
             };
             let mut rx = q.rx.take().ok_or(EINVAL)?;
-            let quiesced = queue::stop_or_reset(&self.bar, &mut self.hw.lock(), Queue::Rx);
-            rx.reclaim(&quiesced);
+            rx.reclaim(queue::stop_or_reset(&self.bar, &mut self.hw.lock()));
             let after = rx.pool().map_or(before, |p| p.stats().reclaimed);
             q.last_reclaimed = after - before;
-            rx.retire(&quiesced);
+            // Reclaimed: the device owns nothing of it any more.
+            drop(rx);
             if q.tx.is_none() {
                 q.stale = false;
             }

@@ -18,7 +18,7 @@ use kernel::{
 
 use super::{
     dma_mem,
-    queue::{self, alloc_point, Queue, Quiesced, Ring},
+    queue::{self, alloc_point, Queue, Quiesced, Ring, TxDir},
     regs, Bar0,
 };
 use crate::vzc_core::vf::{
@@ -162,7 +162,7 @@ impl TxRing {
 }
 
 impl Ring for TxRing {
-    const QUEUE: Queue = Queue::Tx;
+    type Dir = TxDir;
 
     /// Programs queue 0 with this ring and enables it (igbvf
     /// `igbvf_configure_tx`).
@@ -174,7 +174,7 @@ impl Ring for TxRing {
     /// Retires what the device finished, counts the frames still queued
     /// as `lost` and empties the ring, since a restarted queue begins at
     /// descriptor 0.
-    fn reclaim(&mut self, _: &Quiesced) {
+    fn reclaim(&mut self, _: Quiesced<TxDir>) {
         self.clean();
         // At most one frame per slot: bounded even if `last` were corrupt.
         for _ in 0..self.size.get() {

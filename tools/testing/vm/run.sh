@@ -175,6 +175,30 @@ qemu=(qemu-system-x86_64 -M q35 -accel "$accel" -cpu "$cpu" -m 2048 -smp 2
 	-device igb,netdev=n0,bus=rp0)
 log "booting $flavor kernel $rel: ${tests[*]} (console: $log)"
 start=$(date +%s)
+# A VM whose console says nothing for $silence seconds has frozen: a live
+# guest always prints sooner (the tests' progress lines; a stuck task gets
+# hung-task and RCU stall reports every 20-120 s as long as any timer
+# fires). Seen once under TCG: the guest's timers stopped firing (an RCU
+# stall "timer wakeup didn't happen" on an idle CPU), then all output
+# stopped and QEMU sat idle until the timeout. Stop it then instead.
+silence=${VZC_VM_SILENCE:-300}
+frozen=$run/frozen
+watch_console() {
+	local size last=-1 since=$SECONDS
+	while sleep 10; do
+		size=$(stat -c %s "$log" 2>/dev/null || echo 0)
+		if [ "$size" != "$last" ]; then
+			last=$size since=$SECONDS
+		elif (( SECONDS - since >= silence )); then
+			touch "$frozen"
+			pkill -TERM -f -- "-initrd $crun/initramfs.cpio.gz" || true
+			return
+		fi
+	done
+}
+: >"$log"
+watch_console &
+watcher=$!
 set +e
 if [ "$live" = 1 ]; then
 	in_root timeout "$timeout" "${qemu[@]}" </dev/null 2>&1 | tee "$log"
@@ -183,8 +207,14 @@ else
 fi
 qrc=${PIPESTATUS[0]}
 set -e
+kill "$watcher" 2>/dev/null || true
+wait "$watcher" 2>/dev/null || true
 log "VM exited (rc $qrc) after $(( $(date +%s) - start ))s"
 [ "$qrc" != 124 ] || echo "note: QEMU killed after the ${timeout}s timeout" >>"$log"
+if [ -e "$frozen" ]; then
+	echo "note: QEMU stopped: no console output for ${silence}s (the VM froze)" >>"$log"
+	log "no console output for ${silence}s: the VM froze ($log)"
+fi
 # A guest that dies without a word: QEMU's reset log (-d cpu_reset) ends
 # with "Triple fault" if that was it (with -no-reboot no reset follows, so
 # no CPU state is logged for it).

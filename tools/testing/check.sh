@@ -118,7 +118,7 @@ vm() {
 	log "VM selftests on the $flavor kernel: $*"
 	vm_run "$flavor" "$@"
 	# A test VM (L1, under TCG) that triple-faults mid-test, or freezes
-	# (run.sh: no console output for 300 s), with nothing else wrong, gets
+	# (run.sh: no console output for 600 s), with nothing else wrong, gets
 	# one more VM for the tests it did not finish: triple faults seen during
 	# nested_guest's L2 boots, no kernel report, no CPU state; a freeze seen
 	# once in vf_stress, the guest's timers stopping (its own RCU stall

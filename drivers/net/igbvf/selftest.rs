@@ -6,6 +6,7 @@
 //! `tx/send`. The guest-facing path will bring its own provider and
 //! transmitter; nothing outside this file knows the self-test.
 
+use core::sync::atomic::Ordering;
 use kernel::{
     device::{Bound, Device},
     dma::{Coherent, DmaAddress},
@@ -168,10 +169,24 @@ impl RxBufferProvider for PoolProvider {
 
 /// The self-test's queue controls (sysfs `rx/ring`, `tx/send`).
 impl VfPort<'_> {
+    /// `ENODEV` once unbind has begun. Checked under `queues`: unbind sets
+    /// `stopping` before it takes that lock to stop the VF for good, so a
+    /// write that gets the lock after it sees the flag and starts no ring
+    /// on a VF that is quiesced for good (the attribute files live until
+    /// the driver data is freed).
+    fn not_stopping(&self) -> Result {
+        if self.stopping.load(Ordering::Acquire) {
+            Err(ENODEV)
+        } else {
+            Ok(())
+        }
+    }
+
     /// `n` > 0: start an RX ring of `n` descriptors filled from a pool of
     /// `n` buffers; 0: stop it and free it.
     pub(super) fn set_rx_ring(&self, n: u16) -> Result {
         let mut q = self.queues.lock();
+        self.not_stopping()?;
         if n == 0 {
             let before = match q.rx.as_ref() {
                 Some(RxQueue::Pool(r)) => r.provider().stats().reclaimed,
@@ -245,6 +260,7 @@ impl VfPort<'_> {
             return Err(EMSGSIZE);
         }
         let mut q = self.queues.lock();
+        self.not_stopping()?;
         if q.stale {
             // The ring is stopped until the VF is recovered.
             return Err(EAGAIN);

@@ -64,6 +64,9 @@ pub(super) struct Run<'r, 'a> {
     scratch: &'r mut Scratch,
     /// What the run did.
     counts: &'r mut Counts,
+    /// The used position when the run began: the elements the engine
+    /// wrote are those from here to the ring's `last_used_idx`.
+    used_from: u16,
 }
 
 impl<'r, 'a> Run<'r, 'a> {
@@ -80,6 +83,7 @@ impl<'r, 'a> Run<'r, 'a> {
             size: ring.size(),
             mem: ring.io.mem,
         };
+        let used_from = ring.queue.last_used_idx();
         Self {
             ring,
             table,
@@ -87,6 +91,7 @@ impl<'r, 'a> Run<'r, 'a> {
             hdr,
             scratch,
             counts,
+            used_from,
         }
     }
 
@@ -98,7 +103,7 @@ impl<'r, 'a> Run<'r, 'a> {
         engine: impl FnOnce(&mut Self) -> Result<Outcome, Broken>,
     ) -> Result<Outcome, Broken> {
         let outcome = engine(&mut self)?;
-        if self.counts.added > 0 && self.ring.publish()? {
+        if self.ring.queue.last_used_idx() != self.used_from && self.ring.publish()? {
             self.counts.signalled = true;
         }
         Ok(outcome)
@@ -163,8 +168,6 @@ pub(super) struct Counts {
     /// Times the run stopped short: TX, a send failed for a full socket or
     /// memory (retried); RX, too few guest buffers for the next packet.
     pub(super) waits: u64,
-    /// Used elements written, for the dispatcher to publish.
-    pub(super) added: usize,
     /// The guest must be signalled (call eventfd).
     pub(super) signalled: bool,
 }

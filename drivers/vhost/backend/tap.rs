@@ -167,7 +167,6 @@ pub(super) fn handle_tx_copy(
         added += 1;
         bytes += len;
     }
-    run.counts.added = added;
     Ok(outcome)
 }
 
@@ -178,7 +177,6 @@ pub(super) fn handle_rx_copy(
     sock: &BackendSocket,
 ) -> Result<Outcome, Broken> {
     let quota = if run.hdr.mergeable { UIO_MAXIOV } else { 1 };
-    let mut added = 0usize;
     // Packets taken or dropped: drops count toward the weight too, as
     // upstream's, so a stream of undeliverable packets still yields.
     let mut pkts = 0usize;
@@ -331,12 +329,10 @@ pub(super) fn handle_rx_copy(
             run.ring.add_used(head, len)?;
         }
         run.ring.take(nheads as u16);
-        added += nheads;
         pkts += 1;
         bytes += plen;
         run.counts.packets += 1;
         run.counts.bytes += plen as u64;
     }
-    run.counts.added = added;
     Ok(outcome)
 }

@@ -35,6 +35,7 @@ pub mod net;
 pub mod vf;
 pub mod vhost;
 pub mod virtio;
+pub mod zc;
 
 // The flat re-exports are the most used types; everything else is reached by
 // its module path (`virtio::split`, `vhost::abi`, `vf::mbx`, ...). When these

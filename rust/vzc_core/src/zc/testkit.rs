@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! Test doubles for the zero-copy tests: descriptor chains at any guest
+//! address over a [`MemTable`], and a pinned-page table.
+
+use std::collections::BTreeMap;
+use std::vec::Vec;
+
+use super::super::vhost::mem::MemTable;
+use super::super::virtio::chain::{DescChain, DescTable, GuestMemory, Segment};
+use super::super::virtio::desc::{Descriptor, QueueSize, VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE};
+use super::super::Error;
+use super::contain::{PinnedPages, PAGE};
+
+/// A descriptor table holding chains laid out by the test.
+pub struct Chains {
+    descs: Vec<Descriptor>,
+}
+
+impl Chains {
+    /// One chain at head 0 over `(gpa, len)` buffers, device-writable if `write`.
+    pub fn one(bufs: &[(u64, u32)], write: bool) -> Self {
+        let mut c = Chains { descs: Vec::new() };
+        c.add(bufs, write);
+        c
+    }
+
+    /// Appends a chain and returns its head.
+    pub fn add(&mut self, bufs: &[(u64, u32)], write: bool) -> u16 {
+        let head = self.descs.len() as u16;
+        for (i, &(addr, len)) in bufs.iter().enumerate() {
+            let mut flags = if write { VIRTQ_DESC_F_WRITE } else { 0 };
+            if i + 1 < bufs.len() {
+                flags |= VIRTQ_DESC_F_NEXT;
+            }
+            self.descs.push(Descriptor {
+                addr,
+                len,
+                flags,
+                next: head + i as u16 + 1,
+            });
+        }
+        head
+    }
+}
+
+impl DescTable for Chains {
+    fn size(&self) -> QueueSize {
+        QueueSize::new(self.descs.len().next_power_of_two().max(1) as u32).unwrap()
+    }
+
+    fn read(&self, index: u16) -> Result<Descriptor, Error> {
+        Ok(self
+            .descs
+            .get(usize::from(index))
+            .copied()
+            .unwrap_or(Descriptor {
+                addr: 0,
+                len: 0,
+                flags: 0,
+                next: 0,
+            }))
+    }
+}
+
+/// Guest memory as the memory table says (no contents: walks only).
+pub struct TableMem<'a>(pub MemTable<'a>);
+
+impl GuestMemory for TableMem<'_> {
+    fn read_obj(&self, _gpa: u64, _buf: &mut [u8]) -> Result<(), Error> {
+        Err(Error::Fault)
+    }
+
+    fn check_range(&self, gpa: u64, len: u64, _write: bool) -> Result<(), Error> {
+        self.0.check_range(gpa, len)
+    }
+}
+
+/// The segments of the chain at `head`.
+pub fn walk(chains: &Chains, mem: &MemTable<'_>, head: u16) -> Result<Vec<Segment>, Error> {
+    let m = TableMem(*mem);
+    DescChain::new(chains, &m, head).collect()
+}
+
+/// Pinned pages: host page -> device address.
+#[derive(Default, Clone, Debug)]
+pub struct Pinned {
+    pages: BTreeMap<u64, u64>,
+}
+
+impl Pinned {
+    /// `n` pages from `hva`, each at its own address for the device.
+    pub fn identity(hva: u64, n: u64) -> Self {
+        let mut p = Pinned::default();
+        for i in 0..n {
+            p.set(hva + i * PAGE, hva + i * PAGE);
+        }
+        p
+    }
+
+    /// Pins `page` at device address `dma`.
+    pub fn set(&mut self, page: u64, dma: u64) {
+        self.pages.insert(page, dma);
+    }
+
+    /// Unpins `page`.
+    pub fn unset(&mut self, page: u64) {
+        self.pages.remove(&page);
+    }
+
+    /// The host byte behind device address `dma`, if a pinned page holds it.
+    pub fn host_of(&self, dma: u64) -> Option<u64> {
+        self.pages
+            .iter()
+            .find(|(_, &d)| dma >= d && dma - d < PAGE)
+            .map(|(&h, &d)| h + (dma - d))
+    }
+}
+
+impl PinnedPages for Pinned {
+    fn page_dma(&self, hva_page: u64) -> Option<u64> {
+        self.pages.get(&hva_page).copied()
+    }
+}

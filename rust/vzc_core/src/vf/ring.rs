@@ -173,6 +173,7 @@ impl RxWriteback {
                 && s & (RXD_STAT_TCPCS | RXD_STAT_UDPCS) != 0
                 && s & RXDEXT_ERR_TCPE == 0,
             ip_csum_ok: csum_ok && s & RXD_STAT_IPCS != 0 && s & RXDEXT_ERR_IPE == 0,
+            csum_err: s & (RXDEXT_ERR_TCPE | RXDEXT_ERR_IPE) != 0,
             vlan: if s & RXD_STAT_VP != 0 {
                 Some(self.vlan & 0x0fff)
             } else {
@@ -194,6 +195,8 @@ pub struct RxStatus {
     pub l4_csum_ok: bool,
     /// IPv4 header checksum verified good.
     pub ip_csum_ok: bool,
+    /// The device found a bad IPv4 or L4 checksum (TCPE or IPE).
+    pub csum_err: bool,
     /// Stripped VLAN id.
     pub vlan: Option<u16>,
 }

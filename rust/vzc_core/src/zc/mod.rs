@@ -17,5 +17,6 @@
 
 pub mod bsize;
 pub mod contain;
+pub mod place;
 #[cfg(test)]
 mod testkit;

@@ -121,3 +121,66 @@ impl PinnedPages for Pinned {
         self.pages.get(&hva_page).copied()
     }
 }
+
+/// One region of guest RAM with contents, pinned at its host addresses.
+pub struct Ram {
+    regions: [super::super::vhost::mem::MemRegion; 1],
+    /// The bytes, from the region's first guest address.
+    pub bytes: Vec<u8>,
+}
+
+impl Ram {
+    /// `size` bytes at guest `gpa`, host `hva` (page-aligned).
+    pub fn new(gpa: u64, hva: u64, size: usize, fill: u8) -> Self {
+        Ram {
+            regions: [super::super::vhost::mem::MemRegion {
+                guest_phys_addr: gpa,
+                size: size as u64,
+                userspace_addr: hva,
+            }],
+            bytes: std::vec![fill; size],
+        }
+    }
+
+    /// Its memory table.
+    pub fn table(&self) -> MemTable<'_> {
+        MemTable::new(&self.regions).unwrap()
+    }
+
+    /// Every page pinned at its own host address.
+    pub fn pinned(&self) -> Pinned {
+        let r = self.regions[0];
+        Pinned::identity(r.userspace_addr, (r.size).div_ceil(PAGE))
+    }
+
+    fn at(&self, gpa: u64) -> usize {
+        (gpa - self.regions[0].guest_phys_addr) as usize
+    }
+
+    /// The device writes `data` at device address `dma` (= host address).
+    pub fn dev_write(&mut self, dma: u64, data: &[u8]) {
+        let r = self.regions[0];
+        let i = (dma - r.userspace_addr) as usize;
+        self.bytes[i..i + data.len()].copy_from_slice(data);
+    }
+
+    /// The CPU writes `data` at `gpa`.
+    pub fn write(&mut self, gpa: u64, data: &[u8]) {
+        let i = self.at(gpa);
+        self.bytes[i..i + data.len()].copy_from_slice(data);
+    }
+
+    /// The guest reads `len` bytes at `gpa`.
+    pub fn read(&self, gpa: u64, len: u32) -> &[u8] {
+        let i = self.at(gpa);
+        &self.bytes[i..i + len as usize]
+    }
+
+    /// A forward byte-by-byte copy (what the plan promises is enough).
+    pub fn copy_forward(&mut self, src: u64, dst: u64, len: u32) {
+        let (s, d) = (self.at(src), self.at(dst));
+        for k in 0..len as usize {
+            self.bytes[d + k] = self.bytes[s + k];
+        }
+    }
+}

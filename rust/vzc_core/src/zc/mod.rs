@@ -18,5 +18,6 @@
 pub mod bsize;
 pub mod contain;
 pub mod place;
+pub mod slots;
 #[cfg(test)]
 mod testkit;

@@ -5,11 +5,14 @@
 use std::collections::BTreeMap;
 use std::vec::Vec;
 
+use super::super::vhost::abi::{VIRTIO_F_VERSION_1, VIRTIO_NET_F_MRG_RXBUF};
 use super::super::vhost::mem::MemTable;
 use super::super::virtio::chain::{DescChain, DescTable, GuestMemory, Segment};
 use super::super::virtio::desc::{Descriptor, QueueSize, VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE};
 use super::super::Error;
-use super::contain::{PinnedPages, PAGE};
+use super::bsize::BufSize;
+use super::contain::{PinnedPages, PostedBuf, RxLayout, PAGE};
+use super::place::Placement;
 
 /// A descriptor table holding chains laid out by the test.
 pub struct Chains {
@@ -183,4 +186,63 @@ impl Ram {
             self.bytes[d + k] = self.bytes[s + k];
         }
     }
+}
+
+pub const GPA: u64 = 0x100_0000;
+pub const HVA: u64 = 0x7f00_0000_0000;
+
+pub fn layout(mergeable: bool) -> RxLayout {
+    let mrg = if mergeable {
+        1 << VIRTIO_NET_F_MRG_RXBUF
+    } else {
+        0
+    };
+    RxLayout::from_features((1 << VIRTIO_F_VERSION_1) | mrg)
+}
+
+/// Posts one chain per entry of `chains` (its `(offset, len)` buffers
+/// in `ram`), keeping the accepted ones.
+pub fn post_all(ram: &Ram, chains: &[Vec<(u64, u32)>], l: RxLayout, bs: BufSize) -> Vec<PostedBuf> {
+    let mem = ram.table();
+    let pinned = ram.pinned();
+    let mut table = Chains::one(&[], true);
+    let mut out = Vec::new();
+    for c in chains {
+        let bufs: Vec<(u64, u32)> = c.iter().map(|&(o, n)| (GPA + o, n)).collect();
+        let head = table.add(&bufs, true);
+        let segs = walk(&table, &mem, head).unwrap();
+        if let Ok(b) = PostedBuf::new(head, &segs, l, bs, &mem, &pinned) {
+            out.push(b);
+        }
+    }
+    out
+}
+
+/// The device writes `frame` over `bufs` as the 82576 does.
+pub fn device(ram: &mut Ram, bufs: &[PostedBuf], frame: &[u8]) {
+    let bs = bufs[0].bsize().bytes() as usize;
+    for (b, piece) in bufs.iter().zip(frame.chunks(bs)) {
+        ram.dev_write(b.dma(), piece);
+    }
+}
+
+/// Executes the plan and returns the bytes the guest reads back.
+pub fn execute(ram: &mut Ram, p: &Placement, bufs: &[PostedBuf]) -> Vec<u8> {
+    for m in p.moves(bufs) {
+        ram.copy_forward(m.src, m.dst, m.len);
+    }
+    ram.write(bufs[0].hdr_gpa(), p.header());
+    let mut seen = Vec::new();
+    for (i, (head, len)) in p.used(bufs).enumerate() {
+        let b = bufs.iter().find(|b| b.head() == head).unwrap();
+        if i == 0 {
+            // The first buffer: the header, then the frame at its start.
+            let h = p.header().len() as u32;
+            seen.extend_from_slice(ram.read(b.hdr_gpa(), h));
+            seen.extend_from_slice(ram.read(b.window_gpa(), len - h));
+        } else {
+            seen.extend_from_slice(ram.read(b.continuation().unwrap().0, len));
+        }
+    }
+    seen
 }

@@ -18,6 +18,7 @@
 pub mod bsize;
 pub mod contain;
 pub mod place;
+pub mod reclaim;
 pub mod slots;
 #[cfg(test)]
 mod testkit;

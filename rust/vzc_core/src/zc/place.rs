@@ -523,3 +523,89 @@ mod props {
         }
     }
 }
+
+#[cfg(test)]
+mod cost {
+    use super::super::bsize::BufSize;
+    use super::super::testkit::{device, execute, layout, post_all, Ram, GPA, HVA};
+    use super::*;
+    use std::vec::Vec;
+
+    /// `(used entries, tail bytes)` for a `len`-byte frame over buffers of
+    /// `chain` (offsets and lengths, as many chains as it takes), or `None`
+    /// if the buffer cannot be posted with `kib`.
+    fn cost(chain: &[(u64, u32)], mergeable: bool, kib: u32, len: u32) -> Option<(u16, u32)> {
+        let mut ram = Ram::new(GPA, HVA, 0x4_0000, 0);
+        let chains: Vec<Vec<(u64, u32)>> = (0..8u64)
+            .map(|i| chain.iter().map(|&(o, n)| (i * 0x8000 + o, n)).collect())
+            .collect();
+        let bs = BufSize::from_kib(kib).unwrap();
+        let all = post_all(&ram, &chains, layout(mergeable), bs);
+        if all.is_empty() {
+            return None;
+        }
+        let bufs = &all[..len.div_ceil(bs.bytes()) as usize];
+        let f: Vec<u8> = (0..len).map(|i| i as u8).collect();
+        device(&mut ram, bufs, &f);
+        let p = place(layout(mergeable), bufs, len, RxStatus::default()).unwrap();
+        assert_eq!(&execute(&mut ram, &p, bufs)[12..], &f[..]);
+        Some((p.num_buffers(), p.tail_bytes(bufs)))
+    }
+
+    /// The table of Documentation/zero-copy.rst, "Frame placement and its
+    /// cost", computed by the plan itself.
+    #[test]
+    fn documented_costs() {
+        let lens = [60, 1024, 1025, 1514];
+        let big = [(0, 12), (32, 4064), (0x1000, 4096)];
+        let rows: [(&str, Vec<(u64, u32)>, bool, u32, [Option<(u16, u32)>; 4]); 7] = [
+            (
+                "mrg 1536, 1K",
+                std::vec![(0, 1536)],
+                true,
+                1,
+                [Some((1, 0)), Some((1, 0)), Some((1, 1)), Some((1, 490))],
+            ),
+            (
+                "mrg 2048, 1K",
+                std::vec![(0, 2048)],
+                true,
+                1,
+                [Some((1, 0)), Some((1, 0)), Some((1, 1)), Some((1, 490))],
+            ),
+            ("mrg 2048, 2K", std::vec![(0, 2048)], true, 2, [None; 4]),
+            (
+                "mrg 4096, 1K",
+                std::vec![(0, 4096)],
+                true,
+                1,
+                [Some((1, 0)), Some((1, 0)), Some((1, 1)), Some((1, 490))],
+            ),
+            (
+                "mrg 4096, 2K",
+                std::vec![(0, 4096)],
+                true,
+                2,
+                [Some((1, 0)); 4],
+            ),
+            (
+                "big, 1K",
+                big.to_vec(),
+                false,
+                1,
+                [Some((1, 0)), Some((1, 0)), Some((1, 1)), Some((1, 490))],
+            ),
+            ("big, 2K", big.to_vec(), false, 2, [Some((1, 0)); 4]),
+        ];
+        for (name, chain, mrg, kib, want) in rows {
+            for (len, w) in lens.iter().zip(want) {
+                assert_eq!(cost(&chain, mrg, kib, *len), w, "{name}, {len} bytes");
+            }
+        }
+        // 1536-byte buffers cannot take a 2 KiB window either; a 9000-byte
+        // jumbo frame over 4 KiB buffers at 2 KiB spans 5 descriptors and 3
+        // used entries.
+        assert_eq!(cost(&[(0, 1536)], true, 2, 60), None);
+        assert_eq!(cost(&[(0, 4096)], true, 2, 9000), Some((3, 9000 - 2048)));
+    }
+}

@@ -552,13 +552,22 @@ mod cost {
         Some((p.num_buffers(), p.tail_bytes(bufs)))
     }
 
+    /// A row of the table: name, chain, mergeable, KiB, per frame length.
+    type Row = (
+        &'static str,
+        Vec<(u64, u32)>,
+        bool,
+        u32,
+        [Option<(u16, u32)>; 4],
+    );
+
     /// The table of Documentation/zero-copy.rst, "Frame placement and its
     /// cost", computed by the plan itself.
     #[test]
     fn documented_costs() {
         let lens = [60, 1024, 1025, 1514];
         let big = [(0, 12), (32, 4064), (0x1000, 4096)];
-        let rows: [(&str, Vec<(u64, u32)>, bool, u32, [Option<(u16, u32)>; 4]); 7] = [
+        let rows: [Row; 7] = [
             (
                 "mrg 1536, 1K",
                 std::vec![(0, 1536)],

@@ -69,10 +69,11 @@ pub enum PlaceError {
     VlanStripped,
 }
 
-/// The plan for one frame over `bufs` (the frame's pieces in ring order;
-/// the methods take the same slice).
+/// The plan for one frame, over its pieces (borrowed, so the plan cannot
+/// be applied to other buffers than it was made for).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Placement {
+pub struct Placement<'a> {
+    bufs: &'a [PostedBuf],
     frame_len: u32,
     used: u8,
     /// Frame bytes in the first used buffer (after the header).
@@ -81,14 +82,14 @@ pub struct Placement {
     hdr_len: u8,
 }
 
-/// Plans the frame of `frame_len` bytes the VF wrote over `bufs`, whose EOP
-/// status is `status`.
+/// Plans the frame of `frame_len` bytes the VF wrote over `bufs` (its
+/// pieces in ring order), whose EOP status is `status`.
 pub fn place(
     layout: RxLayout,
     bufs: &[PostedBuf],
     frame_len: u32,
     status: RxStatus,
-) -> Result<Placement, PlaceError> {
+) -> Result<Placement<'_>, PlaceError> {
     let first = bufs.first().ok_or(PlaceError::PieceCount)?;
     let bs = first.bsize();
     if bufs.iter().any(|b| b.bsize() != bs) {
@@ -130,6 +131,7 @@ pub fn place(
     // many used entries for the packet.
     hdr[NUM_BUFFERS_OFF..].copy_from_slice(&(used as u16).to_le_bytes());
     Ok(Placement {
+        bufs,
         frame_len,
         used: used as u8,
         first: in_first,
@@ -138,32 +140,43 @@ pub fn place(
     })
 }
 
-impl Placement {
+impl<'a> Placement<'a> {
+    fn bsize(&self) -> u32 {
+        // `place` checked there is a first piece.
+        self.bufs[0].bsize().bytes()
+    }
+
     /// Used entries of the packet (`num_buffers` of its header).
     pub fn num_buffers(&self) -> u16 {
         u16::from(self.used)
     }
 
-    /// The header to write at the first buffer's [`PostedBuf::hdr_gpa`].
+    /// The header to write at the first piece's [`PostedBuf::hdr_gpa`].
     pub fn header(&self) -> &[u8] {
         &self.hdr[..usize::from(self.hdr_len)]
     }
 
+    /// The buffer the packet starts in (its header goes there).
+    pub fn first(&self) -> &'a PostedBuf {
+        &self.bufs[0]
+    }
+
     /// Frame bytes the CPU moves (`rx_tail_bytes`).
-    pub fn tail_bytes(&self, bufs: &[PostedBuf]) -> u32 {
-        self.frame_len - self.frame_len.min(bufs[0].bsize().bytes())
+    pub fn tail_bytes(&self) -> u32 {
+        self.frame_len - self.frame_len.min(self.bsize())
     }
 
     /// Frame bytes the device put in place (`rx_zc_bytes`).
-    pub fn zc_bytes(&self, bufs: &[PostedBuf]) -> u32 {
-        self.frame_len - self.tail_bytes(bufs)
+    pub fn zc_bytes(&self) -> u32 {
+        self.frame_len - self.tail_bytes()
     }
 
     /// The used entries `(head, len)`, in the order to add them.
-    pub fn used<'a>(&'a self, bufs: &'a [PostedBuf]) -> impl Iterator<Item = (u16, u32)> + 'a {
+    pub fn used(&self) -> impl Iterator<Item = (u16, u32)> + 'a {
         let mut left = self.frame_len - self.first;
-        let first = (bufs[0].head(), u32::from(self.hdr_len) + self.first);
-        core::iter::once(first).chain(bufs[1..usize::from(self.used)].iter().map(move |b| {
+        let first = (self.bufs[0].head(), u32::from(self.hdr_len) + self.first);
+        let rest = &self.bufs[1..usize::from(self.used)];
+        core::iter::once(first).chain(rest.iter().map(move |b| {
             // `place` checked every one of these continues.
             let cap = b.continuation().map_or(0, |(_, c)| c);
             let n = left.min(cap);
@@ -173,21 +186,21 @@ impl Placement {
     }
 
     /// The buffers that hold nothing for the guest (back to the VF).
-    pub fn returned<'a>(&self, bufs: &'a [PostedBuf]) -> &'a [PostedBuf] {
-        &bufs[usize::from(self.used)..]
+    pub fn returned(&self) -> &'a [PostedBuf] {
+        &self.bufs[usize::from(self.used)..]
     }
 
     /// The moves, in the order to execute them.
-    pub fn moves<'a>(&self, bufs: &'a [PostedBuf]) -> Moves<'a> {
-        let bs = bufs[0].bsize().bytes();
+    pub fn moves(&self) -> Moves<'a> {
+        let bs = self.bsize();
         Moves {
-            bufs,
+            bufs: self.bufs,
             bs,
             frame_len: self.frame_len,
             x: self.frame_len.min(bs),
             dest: 0,
             dest_start: 0,
-            dest_gpa: bufs[0].window_gpa(),
+            dest_gpa: self.bufs[0].window_gpa(),
             dest_cap: self.first,
         }
     }
@@ -195,15 +208,15 @@ impl Placement {
     /// Guest ranges `(gpa, len)` written for this frame, by the device or
     /// by the plan, to log before publishing: the header, every piece the
     /// device wrote (also in returned buffers), every move's destination.
-    pub fn dirty<'a>(&self, bufs: &'a [PostedBuf]) -> impl Iterator<Item = (u64, u64)> + 'a {
-        let bs = bufs[0].bsize().bytes();
+    pub fn dirty(&self) -> impl Iterator<Item = (u64, u64)> + 'a {
+        let bs = self.bsize();
         let len = self.frame_len;
-        let hdr = (bufs[0].hdr_gpa(), u64::from(self.hdr_len));
-        let pieces = bufs.iter().enumerate().map(move |(i, b)| {
+        let hdr = (self.bufs[0].hdr_gpa(), u64::from(self.hdr_len));
+        let pieces = self.bufs.iter().enumerate().map(move |(i, b)| {
             let done = bs * i as u32;
             (b.window_gpa(), u64::from(bs.min(len - done)))
         });
-        let moves = self.moves(bufs).map(|m| (m.dst, u64::from(m.len)));
+        let moves = self.moves().map(|m| (m.dst, u64::from(m.len)));
         core::iter::once(hdr).chain(pieces).chain(moves)
     }
 }
@@ -284,20 +297,17 @@ mod tests {
         };
         let p = place(layout(true), &bufs, 1514, ok).unwrap();
         assert_eq!(p.num_buffers(), 1);
+        assert_eq!(p.used().collect::<Vec<_>>(), [(bufs[0].head(), 12 + 1514)]);
+        assert_eq!(p.returned(), &bufs[1..]);
         assert_eq!(
-            p.used(&bufs).collect::<Vec<_>>(),
-            [(bufs[0].head(), 12 + 1514)]
-        );
-        assert_eq!(p.returned(&bufs), &bufs[1..]);
-        assert_eq!(
-            p.moves(&bufs).collect::<Vec<_>>(),
+            p.moves().collect::<Vec<_>>(),
             [Move {
                 src: GPA + 0x800 + 12,
                 dst: GPA + 12 + 1024,
                 len: 490
             }]
         );
-        assert_eq!((p.tail_bytes(&bufs), p.zc_bytes(&bufs)), (490, 1024));
+        assert_eq!((p.tail_bytes(), p.zc_bytes()), (490, 1024));
         assert_eq!(
             p.header(),
             [HDR_F_DATA_VALID, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0]
@@ -306,7 +316,7 @@ mod tests {
         assert_eq!(&seen[12..], &f[..]);
         // The rest of the first buffer, and everything past it, untouched.
         assert!(ram.read(GPA + 12 + 1514, 10).iter().all(|&b| b == 0xaa));
-        let dirty: Vec<_> = p.dirty(&bufs).collect();
+        let dirty: Vec<_> = p.dirty().collect();
         assert_eq!(
             dirty,
             [
@@ -328,12 +338,12 @@ mod tests {
         let p = place(layout(true), &bufs[..5], 5000, RxStatus::default()).unwrap();
         // 1524 + 1536 + 1536 = 4596 < 5000: four buffers.
         assert_eq!(p.num_buffers(), 4);
-        let lens: Vec<u32> = p.used(&bufs[..5]).map(|(_, l)| l).collect();
+        let lens: Vec<u32> = p.used().map(|(_, l)| l).collect();
         assert_eq!(lens, [1536, 1536, 1536, 5000 - 1524 - 2 * 1536]);
-        assert_eq!(p.returned(&bufs[..5]).len(), 1);
+        assert_eq!(p.returned().len(), 1);
         assert_eq!(p.header()[0], 0);
-        assert_eq!(p.tail_bytes(&bufs[..5]), 5000 - 1024);
-        let moved: u32 = p.moves(&bufs[..5]).map(|m| m.len).sum();
+        assert_eq!(p.tail_bytes(), 5000 - 1024);
+        let moved: u32 = p.moves().map(|m| m.len).sum();
         assert_eq!(moved, 5000 - 1024);
         let seen = execute(&mut ram, &p, &bufs[..5]);
         assert_eq!(&seen[12..], &f[..]);
@@ -359,9 +369,9 @@ mod tests {
             let f = frame(len);
             device(&mut ram, &bufs[..1], &f);
             let p = place(layout(false), &bufs[..1], len as u32, RxStatus::default()).unwrap();
-            assert_eq!(p.moves(&bufs[..1]).count(), 0);
+            assert_eq!(p.moves().count(), 0);
             assert_eq!(
-                p.used(&bufs[..1]).collect::<Vec<_>>(),
+                p.used().collect::<Vec<_>>(),
                 [(bufs[0].head(), 12 + len as u32)]
             );
             assert_eq!(&execute(&mut ram, &p, &bufs[..1])[12..], &f[..]);
@@ -370,7 +380,7 @@ mod tests {
         let f = frame(3000);
         device(&mut ram, &bufs, &f);
         let p = place(layout(false), &bufs, 3000, RxStatus::default()).unwrap();
-        assert_eq!((p.num_buffers(), p.tail_bytes(&bufs)), (1, 3000 - 2048));
+        assert_eq!((p.num_buffers(), p.tail_bytes()), (1, 3000 - 2048));
         assert_eq!(&execute(&mut ram, &p, &bufs)[12..], &f[..]);
         // Beyond the first data descriptor: no single chain holds it here.
         let too = frame(4100);
@@ -487,19 +497,19 @@ mod props {
                 }
                 Err(e) => return Err(TestCaseError::fail(std::format!("{e:?}"))),
             };
-            let used: Vec<(u16, u32)> = p.used(bufs).collect();
+            let used: Vec<(u16, u32)> = p.used().collect();
             prop_assert_eq!(used.len(), usize::from(p.num_buffers()));
             prop_assert_eq!(&p.header()[10..], &p.num_buffers().to_le_bytes()[..]);
             prop_assert_eq!(p.header()[0] == HDR_F_DATA_VALID, csum.0 && !csum.1);
-            let mut heads: Vec<u16> = used.iter().map(|u| u.0).chain(p.returned(bufs).iter().map(|b| b.head())).collect();
+            let mut heads: Vec<u16> = used.iter().map(|u| u.0).chain(p.returned().iter().map(|b| b.head())).collect();
             heads.sort();
             let mut want: Vec<u16> = bufs.iter().map(|b| b.head()).collect();
             want.sort();
             prop_assert_eq!(heads, want);
-            let moved: u32 = p.moves(bufs).map(|m| m.len).sum();
-            prop_assert_eq!(moved, p.tail_bytes(bufs));
-            prop_assert_eq!(p.tail_bytes(bufs) + p.zc_bytes(bufs), len);
-            let dirty: Vec<(u64, u64)> = p.dirty(bufs).collect();
+            let moved: u32 = p.moves().map(|m| m.len).sum();
+            prop_assert_eq!(moved, p.tail_bytes());
+            prop_assert_eq!(p.tail_bytes() + p.zc_bytes(), len);
+            let dirty: Vec<(u64, u64)> = p.dirty().collect();
             let seen = execute(&mut ram, &p, bufs);
             prop_assert_eq!(&seen[..12], p.header());
             prop_assert_eq!(&seen[12..], &f[..]);
@@ -549,7 +559,7 @@ mod cost {
         device(&mut ram, bufs, &f);
         let p = place(layout(mergeable), bufs, len, RxStatus::default()).unwrap();
         assert_eq!(&execute(&mut ram, &p, bufs)[12..], &f[..]);
-        Some((p.num_buffers(), p.tail_bytes(bufs)))
+        Some((p.num_buffers(), p.tail_bytes()))
     }
 
     /// A row of the table: name, chain, mergeable, KiB, per frame length.

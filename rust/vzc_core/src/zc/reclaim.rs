@@ -101,9 +101,9 @@ impl<S: AsRef<[Entry]> + AsMut<[Entry]>> Ledger<S> {
     }
 
     fn slot(&self, seq: u64) -> usize {
-        // Queue sizes are powers of two; the storage is never empty when a
-        // sequence number exists.
-        (seq % self.entries.as_ref().len() as u64) as usize
+        // `max(1)`: no division-by-zero panic path for empty storage (no
+        // take ever succeeds there, so the result is never used).
+        (seq % (self.entries.as_ref().len() as u64).max(1)) as usize
     }
 
     /// The head taken `back` takes ago (0: the newest), if still out.
@@ -118,14 +118,14 @@ impl<S: AsRef<[Entry]> + AsMut<[Entry]>> Ledger<S> {
 
     /// The queue took `head` at the next avail position.
     pub fn take(&mut self, head: u16) -> Result<(), LedgerError> {
-        let slot = self.slot(self.taken);
-        let e = self.entries.as_mut();
         let h = usize::from(head);
-        match e.get(h).map(|x| x.seq) {
+        match self.entries.as_ref().get(h).map(|x| x.seq) {
             None => return Err(LedgerError::BadHead),
             Some(Some(_)) => return Err(LedgerError::Twice),
             Some(None) => {}
         }
+        let slot = self.slot(self.taken);
+        let e = self.entries.as_mut();
         e[h].seq = Some(self.taken);
         e[slot].head_at = head;
         self.taken += 1;
@@ -267,6 +267,19 @@ mod tests {
             StopPlan {
                 rewind: 0,
                 discard: 2
+            }
+        );
+    }
+
+    #[test]
+    fn empty_storage_takes_nothing() {
+        let mut l = Ledger::new(Vec::<Entry>::new());
+        assert_eq!(l.take(0), Err(LedgerError::BadHead));
+        assert_eq!(
+            l.stop_plan(),
+            StopPlan {
+                rewind: 0,
+                discard: 0
             }
         );
     }

@@ -227,13 +227,13 @@ pub fn device(ram: &mut Ram, bufs: &[PostedBuf], frame: &[u8]) {
 }
 
 /// Executes the plan and returns the bytes the guest reads back.
-pub fn execute(ram: &mut Ram, p: &Placement, bufs: &[PostedBuf]) -> Vec<u8> {
-    for m in p.moves(bufs) {
+pub fn execute(ram: &mut Ram, p: &Placement<'_>, bufs: &[PostedBuf]) -> Vec<u8> {
+    for m in p.moves() {
         ram.copy_forward(m.src, m.dst, m.len);
     }
     ram.write(bufs[0].hdr_gpa(), p.header());
     let mut seen = Vec::new();
-    for (i, (head, len)) in p.used(bufs).enumerate() {
+    for (i, (head, len)) in p.used().enumerate() {
         let b = bufs.iter().find(|b| b.head() == head).unwrap();
         if i == 0 {
             // The first buffer: the header, then the frame at its start.

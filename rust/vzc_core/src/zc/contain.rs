@@ -219,8 +219,10 @@ impl PostedBuf {
                 Some(_) => {}
             }
         }
-        let dma = base + (hva - first);
-        dma.checked_add(u64::from(len - 1))
+        // The device must not wrap around its address space either.
+        let dma = base
+            .checked_add(hva - first)
+            .filter(|d| d.checked_add(u64::from(len - 1)).is_some())
             .ok_or(Reject::NotContiguous)?;
         // 4.
         if dma == 0 {
@@ -414,6 +416,9 @@ mod tests {
         // The window starts at a page whose device address is 0.
         let descs = [(0x10_1000, 12), (0x10_0000, 2048)];
         assert_eq!(post(&descs, BIG, 1, &z), Err(Reject::NullAddress));
+        // At the top of the device's address space: the window would wrap.
+        z.set(0x7000_0000, u64::MAX - 0x1ff);
+        assert_eq!(post(&descs, BIG, 1, &z), Err(Reject::NotContiguous));
         z.set(0x7000_0000, 0x3_0000_0000);
         assert_eq!(post(&descs, BIG, 1, &z).map(|b| b.dma()), Ok(0x3_0000_0000));
         let p = Pinned::identity(0x7000_0000, 16);

@@ -82,6 +82,46 @@ pub struct Placement<'a> {
     hdr_len: u8,
 }
 
+/// The pieces of the frame being received, collected in ring order as the
+/// VF ring hands them over (a fixed array: no allocation per frame).
+#[derive(Debug, Clone, Copy)]
+pub struct Pieces {
+    /// Only the first `n` are pieces; the rest repeat the first, so every
+    /// entry is a valid [`PostedBuf`] without a placeholder value.
+    bufs: [PostedBuf; MAX_PIECES],
+    n: u8,
+}
+
+/// A frame has more than [`MAX_PIECES`] pieces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooManyPieces;
+
+impl Pieces {
+    /// A frame whose first piece is `first`.
+    pub fn new(first: PostedBuf) -> Self {
+        Self {
+            bufs: [first; MAX_PIECES],
+            n: 1,
+        }
+    }
+
+    /// The next piece.
+    pub fn push(&mut self, buf: PostedBuf) -> Result<(), TooManyPieces> {
+        let slot = self
+            .bufs
+            .get_mut(usize::from(self.n))
+            .ok_or(TooManyPieces)?;
+        *slot = buf;
+        self.n += 1;
+        Ok(())
+    }
+
+    /// The pieces so far, for [`place`] (or to give back on a drop).
+    pub fn as_slice(&self) -> &[PostedBuf] {
+        &self.bufs[..usize::from(self.n)]
+    }
+}
+
 /// Plans the frame of `frame_len` bytes the VF wrote over `bufs` (its
 /// pieces in ring order), whose EOP status is `status`.
 pub fn place(
@@ -395,6 +435,47 @@ mod tests {
             place(layout(false), &three, 4100, RxStatus::default()),
             Err(PlaceError::TooLong)
         );
+    }
+
+    #[test]
+    fn legacy_header_small_buffer() {
+        // No VERSION_1, no MRG_RXBUF: 10-byte header, one 1528-byte buffer
+        // per packet (Linux small packets: hdr_len + 1518).
+        let l = RxLayout::from_features(0);
+        let mut ram = Ram::new(GPA, HVA, 0x4000, 0xaa);
+        let bufs = post_all(
+            &ram,
+            &[std::vec![(0, 1528)], std::vec![(0x800, 1528)]],
+            l,
+            kib(1),
+        );
+        let mut pieces = Pieces::new(bufs[0]);
+        pieces.push(bufs[1]).unwrap();
+        let f = frame(1514);
+        device(&mut ram, pieces.as_slice(), &f);
+        let p = place(l, pieces.as_slice(), 1514, RxStatus::default()).unwrap();
+        assert_eq!(p.header(), [0u8; 10]);
+        assert_eq!(p.used().collect::<Vec<_>>(), [(bufs[0].head(), 1524)]);
+        assert_eq!((p.tail_bytes(), p.returned().len()), (490, 1));
+        let seen = execute(&mut ram, &p, pieces.as_slice());
+        assert_eq!(&seen[10..], &f[..]);
+        // 1519 bytes do not fit one small buffer.
+        assert_eq!(
+            place(l, pieces.as_slice(), 1519, RxStatus::default()),
+            Err(PlaceError::TooLong)
+        );
+    }
+
+    #[test]
+    fn pieces_are_bounded() {
+        let ram = Ram::new(GPA, HVA, 0x800, 0);
+        let b = post_all(&ram, &[std::vec![(0, 1536)]], layout(true), kib(1))[0];
+        let mut p = Pieces::new(b);
+        for _ in 1..MAX_PIECES {
+            p.push(b).unwrap();
+        }
+        assert_eq!(p.push(b), Err(TooManyPieces));
+        assert_eq!(p.as_slice().len(), MAX_PIECES);
     }
 
     #[test]

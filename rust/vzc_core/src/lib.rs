@@ -10,7 +10,8 @@
 //!
 //! Folders follow the data path: [`virtio`] (the split ring and its engine),
 //! [`vhost`] (the ioctl ABI, memory table, IOTLB, dirty log), [`net`]
-//! (Ethernet and virtio-net types), [`vf`] (the 82576 VF), and, for tests,
+//! (Ethernet and virtio-net types), [`vf`] (the 82576 VF), [`zc`] (zero-copy
+//! RX: what may be posted, frame placement, reclaim), and, for tests,
 //! `mock` (a guest driver; feature `test-utils`).
 //!
 //! Everything a guest can put in a virtqueue is hostile input. This crate

@@ -7,7 +7,10 @@
 //! therefore come in any order. The [`Ledger`] records, for every head
 //! taken and not yet used, when it was taken (its avail position), and
 //! nothing else: where the buffer is lives with its owner ([`super::slots`]
-//! or the reserve).
+//! or the reserve). While zero-copy is on, every head the queue engine hands
+//! out is [`Ledger::take`]n, every used entry is [`Ledger::used`], and every
+//! `SplitQueue::discard` is mirrored by [`Ledger::give_back`], so take
+//! sequence numbers are avail positions.
 //!
 //! # Stop
 //!

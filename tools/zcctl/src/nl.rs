@@ -112,6 +112,11 @@ pub struct Conn {
 
 impl Conn {
     pub fn open() -> Result<Self, Error> {
+        Self::open_family(uapi::FAMILY_NAME)
+    }
+
+    /// A socket for the generic netlink family `name` (tests use others).
+    fn open_family(name: &str) -> Result<Self, Error> {
         let sock = NlSocketHandle::connect(NlFamily::Generic, None, Groups::empty())?;
         sock.enable_ext_ack(true)?;
         let mut c = Conn {
@@ -119,14 +124,15 @@ impl Conn {
             family: GenlId::Ctrl.into(),
             seq: 0,
         };
-        c.family = c.resolve()?;
+        c.family = c.resolve(name)?;
         Ok(c)
     }
 
-    fn resolve(&mut self) -> Result<u16, Error> {
+    /// CTRL_CMD_GETFAMILY: the id of family `name`.
+    fn resolve(&mut self, name: &str) -> Result<u16, Error> {
         let name = msg::raw_attr(
             u16::from(CtrlAttr::FamilyName),
-            format!("{}\0", uapi::FAMILY_NAME).into_bytes(),
+            format!("{name}\0").into_bytes(),
         );
         let req = msg::genl_msg(
             self.family,
@@ -303,5 +309,27 @@ mod tests {
             e.to_string(),
             "Operation not permitted (need CAP_NET_ADMIN)"
         );
+    }
+
+    /// The real controller of this host's kernel: it knows itself
+    /// ("nlctrl", GENL_ID_CTRL), not a made-up family, and rejects a name
+    /// longer than its policy with an extack message.
+    #[test]
+    fn real_controller() {
+        let c = Conn::open_family("nlctrl").expect("generic netlink socket");
+        assert_eq!(c.family, 0x10);
+        assert!(matches!(
+            Conn::open_family("zcctl_no_such"),
+            Err(Error::FamilyNotFound)
+        ));
+        let long = "x".repeat(40); // GENL_NAMSIZ is 16
+        match Conn::open_family(&long) {
+            Err(Error::Kernel {
+                errno: 22,
+                msg: Some(m),
+            }) => assert!(!m.is_empty()),
+            Err(e) => panic!("expected EINVAL with a message, got {e:?}"),
+            Ok(_) => panic!("a 40-byte family name resolved"),
+        }
     }
 }

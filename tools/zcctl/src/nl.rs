@@ -59,6 +59,9 @@ impl From<SocketError> for Error {
     }
 }
 
+/// The version of the genetlink controller's protocol (iproute2's genl sends 2 too).
+const CTRL_VERSION: u8 = 2;
+
 /// The errno of an unknown generic netlink family (CTRL_CMD_GETFAMILY).
 const ENOENT: i32 = 2;
 
@@ -139,7 +142,7 @@ impl Conn {
             NlmF::REQUEST | NlmF::ACK,
             self.next_seq(),
             CtrlCmd::Getfamily.into(),
-            2,
+            CTRL_VERSION,
             vec![name],
         );
         let replies = match self.transact(&req) {

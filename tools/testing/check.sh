@@ -3,6 +3,7 @@
 #
 # `make check`: every test of the project, in order of cost.
 #   1. core crate (userspace): rustfmt, clippy, cargo test
+#      and zcctl (tools/zcctl), the same three
 #   2. source hygiene: SPDX lines, unsafe only in rust/glue, no `crate::` in the core
 #   3. module: rustfmt (kernel style), build against the stock kernel and,
 #      with the kernel's clippy (CLIPPY=1), against the debug kernel
@@ -46,6 +47,9 @@ else
 	grep -E '^(test .* FAILED|failures:|---- )' build/logs/core_cargo-test.log | head -n 40 | sed 's/^/    /'
 	ko "core/cargo-test (log: build/logs/core_cargo-test.log)"
 fi
+check zcctl/rustfmt sh -c 'cd tools/zcctl && cargo fmt --check'
+check zcctl/clippy sh -c 'cd tools/zcctl && cargo clippy --all-targets --all-features --locked -- -D warnings'
+check zcctl/test sh -c 'cd tools/zcctl && cargo test --locked'
 
 # --- 2. source hygiene ---
 check hygiene/spdx sh -c '

@@ -97,6 +97,12 @@ for c in "$st"/*.c; do
 		"/src/tools/testing/selftests/$b.c" || die "building selftest $b.c failed"
 done
 
+# zcctl, the control CLI (tools/zcctl): static, built on the host with its
+# cargo; the selftests call it as zcctl (/bin/zcctl).
+zcctl=$("$VZC_TOP/tools/zcctl/build-static.sh" 2>"$VZC_TOP/build/logs/zcctl-build.log") ||
+	die "building zcctl failed (build/logs/zcctl-build.log)"
+cp "$zcctl" "$ir/bin/zcctl"
+
 # The kernel's own tools/virtio/vhost_net_test, built statically with the
 # project's shims (cached). A failed build does not stop the other selftests:
 # the vhost_net_test selftest then fails, naming the build log.

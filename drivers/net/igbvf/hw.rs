@@ -12,6 +12,7 @@
 use kernel::{
     io::{register::Array, Io},
     prelude::*,
+    time::{delay::fsleep, Delta},
 };
 
 use super::{mbx::BarMbx, regs, Bar0};
@@ -39,6 +40,16 @@ pub(crate) const DEFAULT_MAX_FRAME: u16 = 1500 + 14 + 4 + 4;
 /// times out (seen under QEMU when the PF link comes up during probe).
 /// igbvf recovers from its watchdog; we retry a bounded number of times.
 const RESET_ATTEMPTS: u32 = 3;
+
+/// How long probe waits for a PF that is resetting (RSTI/RSTD up), polled
+/// every [`PF_RESET_POLL_MS`]. igb resets the adapter right after it
+/// allocates VFs (`igb_sriov_reinit`), so a VF probed as it appears can see
+/// the PF in reset for ~2 s (seen in vf_stress under QEMU: the probe failed
+/// with PfInReset 1.6 s after "2 VFs allocated", link up 1 s later).
+/// igbvf binds anyway and leaves it to its watchdog; we want a probe that
+/// either works or fails with the reason, so it waits, bounded.
+const PF_RESET_WAIT_MS: i64 = 3000;
+const PF_RESET_POLL_MS: i64 = 50;
 
 /// Where the VF's MAC address came from.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -183,6 +194,21 @@ impl VfHw {
             program_msix(bar);
         }
         r
+    }
+
+    /// Probe's reset: [`Self::reset`], waiting up to [`PF_RESET_WAIT_MS`]
+    /// for a PF still in reset. Every attempt counts in the reset counters.
+    pub(crate) fn reset_at_probe(&mut self, bar: &Bar0<'_>) -> Result<(), MbxError> {
+        let mut waited = 0;
+        loop {
+            match self.reset(bar) {
+                Err(MbxError::PfInReset) if waited < PF_RESET_WAIT_MS => {
+                    fsleep(Delta::from_millis(PF_RESET_POLL_MS));
+                    waited += PF_RESET_POLL_MS;
+                }
+                r => return r,
+            }
+        }
     }
 
     /// Uses MSI-X from now on (also after every reset): programs the

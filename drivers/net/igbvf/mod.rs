@@ -128,7 +128,7 @@ impl pci::Driver for IgbVfDriver {
         let bar = pdev.iomap_region_sized::<{ regs::BAR0_SIZE }>(0, DRIVER_NAME)?;
 
         let mut st = VfHw::new();
-        if let Err(e) = st.reset(&bar) {
+        if let Err(e) = st.reset_at_probe(&bar) {
             let s = st.mbx_stats();
             dev_err!(
                 pdev,

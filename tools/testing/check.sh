@@ -83,6 +83,7 @@ setup setup/debug-kernel tools/buildroot/kernel.sh debug
 check module/rustfmt sh -c "
 	kdir=\$(tools/buildroot/kernel.sh stock) &&
 	rustfmt --check --edition 2021 --config-path \"\$kdir/tree/.rustfmt.toml\" drivers/vhost_zc_main.rs"
+check netlink/ynl-regen tools/ynl-regen.sh --check
 check module/build-stock tools/buildroot/build-module.sh stock
 check module/build-debug-clippy env VZC_MAKE_FLAGS=CLIPPY=1 tools/buildroot/build-module.sh debug
 

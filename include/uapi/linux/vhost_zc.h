@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ((GPL-2.0 WITH Linux-syscall-note) OR BSD-3-Clause) */
 /* Do not edit directly, auto-generated from: */
-/*	specs/vhost_zc.yaml */
+/*	Documentation/netlink/specs/vhost_zc.yaml */
 /* YNL-GEN uapi header */
 /* To regenerate run: tools/net/ynl/ynl-regen.sh */
 

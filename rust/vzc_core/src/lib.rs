@@ -8,7 +8,7 @@
 
 //! Kernel-independent core of vhost-zc.
 //!
-//! Folders follow the data path: [`virtio`] (the split ring and its engine),
+//! Folders follow the data path: [`control`] (the netlink family's ports), [`virtio`] (the split ring and its engine),
 //! [`vhost`] (the ioctl ABI, memory table, IOTLB, dirty log), [`net`]
 //! (Ethernet and virtio-net types), [`vf`] (the 82576 VF), [`zc`] (zero-copy
 //! RX: what may be posted, frame placement, reclaim), and, for tests,
@@ -27,6 +27,7 @@
 //! never names `crate::` (that would be the module's root there), uses no
 //! `alloc`/`std`, and has no dependencies.
 
+pub mod control;
 pub mod errno;
 mod error;
 // KUnit (`CONFIG_KUNIT`, set by kbuild) reuses the mock in the kernel.

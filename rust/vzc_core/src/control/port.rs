@@ -1,0 +1,403 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! The ports: which tap is bound to which VF, per network namespace.
+//!
+//! A port is keyed by (network namespace, tap name): QEMU passes the tap as
+//! the vhost-net backend, and names are unique only within a namespace. A VF
+//! serves at most one port (its MAC becomes the guest's, and its queues are
+//! the guest's). The table has a fixed capacity, [`MAX_PORTS`]: no
+//! allocation under the lock, and a bind that would exceed it is refused
+//! with `ENOSPC`.
+//!
+//! What the table does not know, the caller finds out first and passes in:
+//! whether the tap exists in the namespace (the kernel looks it up) and
+//! what drives the VF ([`VfOwner`]).
+
+use super::super::errno::{EBUSY, EEXIST, ENODEV, ENOENT, ENOSPC, EOPNOTSUPP};
+use super::super::net::eth::MacAddr;
+use super::attr::{id, GuestMac, PciAddr, TapName};
+use super::Refusal;
+
+/// Ports per host. More than the VFs of several 82576 PFs (7 each) and of
+/// the larger SR-IOV NICs users attach to one host's VMs.
+pub const MAX_PORTS: usize = 256;
+
+/// A network namespace, by its cookie (`net->net_cookie`: unique for the
+/// life of the system, never reused, unlike the `struct net` address).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NetId(pub u64);
+
+/// What drives the PCI function named by a bind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VfOwner {
+    /// No PCI device at that address.
+    Missing,
+    /// A PCI device, not bound to `vhost_zc_vf`.
+    Other,
+    /// Bound to `vhost_zc_vf`.
+    Ours,
+}
+
+/// `enum vhost_zc_mode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// The tap copy path.
+    Copy = 0,
+    /// The VF writes into guest memory.
+    ZeroCopy = 1,
+}
+
+/// `enum vhost_zc_copy_reason`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CopyReason {
+    /// Not on the copy path.
+    None = 0,
+    /// No vhost-net device has the tap as its backend.
+    Detached = 1,
+    /// Pinning would exceed the owner's RLIMIT_MEMLOCK.
+    Memlock = 2,
+    /// Guest memory cannot be pinned long-term.
+    PinFailed = 3,
+    /// The VF is resetting, stopping or gone.
+    VfDown = 4,
+    /// No zero-copy layout for the negotiated features.
+    Features = 5,
+}
+
+/// `enum vhost_zc_mac_source`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MacSource {
+    /// Not known yet.
+    None = 0,
+    /// Given with port-bind.
+    Configured = 1,
+    /// Learned from the guest's first transmitted frame.
+    Learned = 2,
+}
+
+/// The `stats` nest, in attribute order (`VHOST_ZC_A_STATS_*` = index + 1).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PortStats(pub [u64; STATS]);
+
+/// Counters in the `stats` nest.
+pub const STATS: usize = 11;
+
+/// One port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Port {
+    /// Namespace of the tap (and of the binder).
+    pub net: NetId,
+    /// The tap.
+    pub tap: TapName,
+    /// The VF.
+    pub vf: PciAddr,
+    /// The guest's MAC, if known.
+    pub mac: Option<MacAddr>,
+    /// Where `mac` comes from.
+    pub mac_source: MacSource,
+    /// What moves the packets now.
+    pub mode: Mode,
+    /// Why `mode` is `Copy`.
+    pub copy_reason: CopyReason,
+    /// Queue pairs on the VF.
+    pub queue_pairs: u32,
+    /// Counters since bind.
+    pub stats: PortStats,
+}
+
+/// The ports of the host.
+pub struct PortTable {
+    slots: [Option<Port>; MAX_PORTS],
+}
+
+impl Default for PortTable {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PortTable {
+    /// No ports.
+    pub const fn new() -> PortTable {
+        PortTable {
+            slots: [const { None }; MAX_PORTS],
+        }
+    }
+
+    fn find(&self, net: NetId, tap: &TapName) -> Option<usize> {
+        self.slots
+            .iter()
+            .position(|s| matches!(s, Some(p) if p.net == net && p.tap == *tap))
+    }
+
+    /// Binds `tap` of namespace `net` to the VF `vf`. The tap has been
+    /// found in `net`; `owner` says what drives `vf`. A new port is on the
+    /// copy path, `detached`, until a vhost-net device uses the tap.
+    pub fn bind(
+        &mut self,
+        net: NetId,
+        tap: TapName,
+        vf: PciAddr,
+        mac: Option<GuestMac>,
+        owner: VfOwner,
+    ) -> Result<&Port, Refusal> {
+        if self.find(net, &tap).is_some() {
+            return Err(Refusal::at(
+                EEXIST,
+                id::IFNAME,
+                c"tap is bound already (unbind it first)",
+            ));
+        }
+        match owner {
+            VfOwner::Missing => {
+                return Err(Refusal::at(
+                    ENODEV,
+                    id::VF,
+                    c"no PCI device at this address",
+                ))
+            }
+            VfOwner::Other => {
+                return Err(Refusal::at(
+                    EOPNOTSUPP,
+                    id::VF,
+                    c"the PCI device is not driven by vhost_zc_vf (bind it to that driver first)",
+                ))
+            }
+            VfOwner::Ours => {}
+        }
+        if self.slots.iter().flatten().any(|p| p.vf == vf) {
+            return Err(Refusal::at(
+                EBUSY,
+                id::VF,
+                c"the VF is bound to another tap",
+            ));
+        }
+        let free = self
+            .slots
+            .iter()
+            .position(Option::is_none)
+            .ok_or(Refusal::whole(ENOSPC, c"the port table is full"))?;
+        let (mac, mac_source) = match mac {
+            Some(m) => (Some(m.addr()), MacSource::Configured),
+            None => (None, MacSource::None),
+        };
+        Ok(self.slots[free].insert(Port {
+            net,
+            tap,
+            vf,
+            mac,
+            mac_source,
+            mode: Mode::Copy,
+            copy_reason: CopyReason::Detached,
+            queue_pairs: 0,
+            stats: PortStats::default(),
+        }))
+    }
+
+    /// Removes the port of `tap` in `net`.
+    pub fn unbind(&mut self, net: NetId, tap: &TapName) -> Result<Port, Refusal> {
+        let i = self.find(net, tap).ok_or(NOT_BOUND)?;
+        // find() returned a filled slot.
+        self.slots[i].take().ok_or(NOT_BOUND)
+    }
+
+    /// The port of `tap` in `net`.
+    pub fn get(&self, net: NetId, tap: &TapName) -> Result<&Port, Refusal> {
+        let i = self.find(net, tap).ok_or(NOT_BOUND)?;
+        self.slots[i].as_ref().ok_or(NOT_BOUND)
+    }
+
+    /// For a dump: the first port of `net` at slot `cursor` or later, with
+    /// the cursor to continue from after it. Slots keep their place while
+    /// other ports come and go, so a dump split over several messages shows
+    /// every port that stayed bound throughout exactly once.
+    pub fn next_in(&self, net: NetId, cursor: usize) -> Option<(usize, &Port)> {
+        self.slots
+            .iter()
+            .enumerate()
+            .skip(cursor)
+            .find_map(|(i, s)| s.as_ref().filter(|p| p.net == net).map(|p| (i + 1, p)))
+    }
+
+    /// The namespace `net` is gone: its ports go with it. Returns how many.
+    pub fn remove_net(&mut self, net: NetId) -> usize {
+        let mut n = 0;
+        for s in self.slots.iter_mut() {
+            if matches!(s, Some(p) if p.net == net) {
+                *s = None;
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// The VF `vf` left (or came back to) `vhost_zc_vf`: its port, if any,
+    /// is on the copy path because of it (or detached again).
+    pub fn vf_present(&mut self, vf: PciAddr, present: bool) {
+        for p in self.slots.iter_mut().flatten().filter(|p| p.vf == vf) {
+            p.mode = Mode::Copy;
+            p.copy_reason = if present {
+                CopyReason::Detached
+            } else {
+                CopyReason::VfDown
+            };
+        }
+    }
+
+    /// Number of ports.
+    pub fn len(&self) -> usize {
+        self.slots.iter().flatten().count()
+    }
+
+    /// No ports.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+const NOT_BOUND: Refusal = Refusal::at(ENOENT, id::IFNAME, c"tap is not bound");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::boxed::Box;
+
+    const N1: NetId = NetId(1);
+    const N2: NetId = NetId(2);
+
+    fn tap(s: &str) -> TapName {
+        let mut v = s.as_bytes().to_vec();
+        v.push(0);
+        TapName::from_payload(&v).unwrap()
+    }
+
+    fn vf(f: u8) -> PciAddr {
+        PciAddr {
+            domain: 0,
+            bus: 0,
+            dev: 2,
+            func: f,
+        }
+    }
+
+    fn mac() -> GuestMac {
+        GuestMac::from_payload(&[0x52, 0x54, 0, 0, 0, 1]).unwrap()
+    }
+
+    #[test]
+    fn bind_get_unbind() {
+        let mut t = Box::new(PortTable::new());
+        let p = *t
+            .bind(N1, tap("tap0"), vf(1), Some(mac()), VfOwner::Ours)
+            .unwrap();
+        assert_eq!((p.mode, p.copy_reason), (Mode::Copy, CopyReason::Detached));
+        assert_eq!(
+            (p.mac, p.mac_source),
+            (Some(mac().addr()), MacSource::Configured)
+        );
+        let q = *t.bind(N1, tap("tap1"), vf(2), None, VfOwner::Ours).unwrap();
+        assert_eq!((q.mac, q.mac_source), (None, MacSource::None));
+        assert_eq!(t.get(N1, &tap("tap0")).unwrap().vf, vf(1));
+        assert_eq!(t.len(), 2);
+        assert_eq!(t.unbind(N1, &tap("tap0")).unwrap().vf, vf(1));
+        assert_eq!(t.get(N1, &tap("tap0")).unwrap_err().errno, ENOENT);
+        assert_eq!(t.unbind(N1, &tap("tap0")).unwrap_err().errno, ENOENT);
+        // The VF is free again.
+        t.bind(N1, tap("tap9"), vf(1), None, VfOwner::Ours).unwrap();
+    }
+
+    #[test]
+    fn refusals_change_nothing() {
+        let mut t = Box::new(PortTable::new());
+        t.bind(N1, tap("tap0"), vf(1), None, VfOwner::Ours).unwrap();
+        let cases = [
+            (tap("tap0"), vf(2), VfOwner::Ours, EEXIST, Some(id::IFNAME)),
+            (tap("tap1"), vf(2), VfOwner::Missing, ENODEV, Some(id::VF)),
+            (tap("tap1"), vf(2), VfOwner::Other, EOPNOTSUPP, Some(id::VF)),
+            (tap("tap1"), vf(1), VfOwner::Ours, EBUSY, Some(id::VF)),
+        ];
+        for (tp, v, o, errno, attr) in cases {
+            let r = t.bind(N1, tp, v, None, o).unwrap_err();
+            assert_eq!((r.errno, r.attr), (errno, attr));
+            assert!(!r.msg.to_bytes().is_empty());
+            assert_eq!(t.len(), 1);
+            assert_eq!(t.get(N1, &tap("tap0")).unwrap().vf, vf(1));
+        }
+        // A VF serves one port in any namespace.
+        let r = t
+            .bind(N2, tap("tap1"), vf(1), None, VfOwner::Ours)
+            .unwrap_err();
+        assert_eq!(r.errno, EBUSY);
+    }
+
+    #[test]
+    fn namespaces_are_separate() {
+        let mut t = Box::new(PortTable::new());
+        t.bind(N1, tap("tap0"), vf(1), None, VfOwner::Ours).unwrap();
+        t.bind(N2, tap("tap0"), vf(2), None, VfOwner::Ours).unwrap();
+        assert_eq!(t.get(N2, &tap("tap0")).unwrap().vf, vf(2));
+        assert_eq!(t.unbind(N2, &tap("tap0")).unwrap().vf, vf(2));
+        assert_eq!(t.get(N1, &tap("tap0")).unwrap().vf, vf(1));
+        t.bind(N2, tap("a"), vf(3), None, VfOwner::Ours).unwrap();
+        t.bind(N2, tap("b"), vf(4), None, VfOwner::Ours).unwrap();
+        assert_eq!(t.remove_net(N2), 2);
+        assert_eq!(t.len(), 1);
+    }
+
+    #[test]
+    fn dump_walks_each_port_of_a_namespace_once() {
+        let mut t = Box::new(PortTable::new());
+        for i in 0..6u8 {
+            let net = if i % 2 == 0 { N1 } else { N2 };
+            let name = format!("t{i}");
+            t.bind(net, tap(&name), vf(i), None, VfOwner::Ours).unwrap();
+        }
+        let mut seen = Vec::new();
+        let mut cursor = 0;
+        while let Some((next, p)) = t.next_in(N1, cursor) {
+            seen.push(format!("{:?}", p.tap));
+            cursor = next;
+            // A port coming and going mid-dump does not repeat the others.
+            if seen.len() == 1 {
+                t.unbind(N2, &tap("t1")).unwrap();
+                t.bind(N2, tap("new"), vf(7), None, VfOwner::Ours).unwrap();
+            }
+        }
+        assert_eq!(seen, ["t0", "t2", "t4"]);
+        assert!(t.next_in(NetId(3), 0).is_none());
+    }
+
+    #[test]
+    fn full_table_refuses() {
+        let mut t = Box::new(PortTable::new());
+        for i in 0..MAX_PORTS {
+            let name = format!("t{i}");
+            let v = PciAddr {
+                domain: 0,
+                bus: (i / 8) as u8,
+                dev: 0,
+                func: (i % 8) as u8,
+            };
+            t.bind(N1, tap(&name), v, None, VfOwner::Ours).unwrap();
+        }
+        let r = t.bind(N1, tap("one-more"), vf(0), None, VfOwner::Ours);
+        // vf(0) = 0000:00:02.0 is free (bus 0 dev 0 only was used).
+        assert_eq!(r.unwrap_err().errno, ENOSPC);
+        assert_eq!(t.len(), MAX_PORTS);
+    }
+
+    #[test]
+    fn vf_leaving_puts_its_port_on_copy() {
+        let mut t = Box::new(PortTable::new());
+        t.bind(N1, tap("tap0"), vf(1), None, VfOwner::Ours).unwrap();
+        t.vf_present(vf(1), false);
+        assert_eq!(
+            t.get(N1, &tap("tap0")).unwrap().copy_reason,
+            CopyReason::VfDown
+        );
+        t.vf_present(vf(1), true);
+        assert_eq!(
+            t.get(N1, &tap("tap0")).unwrap().copy_reason,
+            CopyReason::Detached
+        );
+    }
+}

@@ -62,9 +62,9 @@ impl TapName {
         if s.is_empty() || s.len() >= IFNAMSIZ || s == b"." || s == b".." {
             return Err(bad);
         }
-        if s.iter()
-            .any(|&b| b == b'/' || b == b':' || b.is_ascii_whitespace() || b >= 0x7f || b < 0x20)
-        {
+        if s.iter().any(|&b| {
+            b == b'/' || b == b':' || b.is_ascii_whitespace() || !(0x20..0x7f).contains(&b)
+        }) {
             return Err(bad);
         }
         let mut bytes = [0u8; IFNAMSIZ];

@@ -8,6 +8,7 @@
 //! - `glue` — safe wrappers over kernel APIs the `kernel` crate lacks; the only
 //!   place with `unsafe`;
 //! - `vhost` — `/dev/vhost-net` (misc minor 238) and its ioctl ABI;
+//! - `control` — the generic netlink family `vhost_zc`: ports (tap -> VF);
 //! - `net` — hardware drivers: `net::igbvf`, the 82576 SR-IOV VF;
 //! - `kunit` — KUnit suites that run the core inside the kernel.
 
@@ -21,6 +22,7 @@ pub mod vzc_core;
 #[path = "../rust/glue/mod.rs"]
 mod glue;
 
+mod control;
 mod net;
 
 #[cfg(CONFIG_KUNIT)]
@@ -57,6 +59,9 @@ const VHOST_NET_MINOR: u32 = kernel::bindings::VHOST_NET_MINOR;
 
 #[pin_data(PinnedDrop)]
 struct VhostZc {
+    /// The generic netlink family `vhost_zc`; unregistered first on unload,
+    /// so no handler runs while the rest goes.
+    _netlink: glue::genl::Family,
     #[pin]
     vhost_net: glue::miscdev::Registration<vhost::VhostNet>,
     sysfs: glue::sysfs::SysfsRoot,
@@ -67,7 +72,9 @@ struct VhostZc {
 
 impl kernel::InPlaceModule for VhostZc {
     fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        glue::global::init();
         try_pin_init!(Self {
+            _netlink: glue::genl::Family::register()?,
             sysfs: glue::sysfs::SysfsRoot::new(VERSION)?,
             vhost_net <- glue::miscdev::Registration::register(
                 c"vhost-net",

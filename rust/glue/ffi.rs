@@ -166,3 +166,72 @@ pub(crate) struct AttrDesc {
 pub(crate) const ATTR_DIR_MAX: usize = 256;
 /// `VZC_ATTR_GROUPS_MAX` of `vzc_shim.h`.
 pub(crate) const ATTR_GROUPS_MAX: usize = 16;
+
+// The generic netlink family (`genl.rs`, `vzc_genl.h`). `struct sk_buff`,
+// `struct genl_info`, `struct netlink_callback`, `struct nlattr`, `struct
+// net` and `struct pci_dev` are opaque here.
+extern "C" {
+    /// See `vzc_genl.h`.
+    pub(crate) fn vzc_genl_register(net_exit: unsafe extern "C" fn(u64)) -> c_int;
+    /// See `vzc_genl.h`.
+    pub(crate) fn vzc_genl_unregister();
+    /// See `vzc_genl.h`.
+    pub(crate) fn vzc_genl_attr(info: *const c_void, ty: c_int) -> *const c_void;
+    /// See `vzc_genl.h`.
+    pub(crate) fn vzc_nla_payload(a: *const c_void, len: *mut c_int) -> *const c_void;
+    /// See `vzc_genl.h`.
+    pub(crate) fn vzc_genl_has_attr(info: *const c_void, ty: c_int) -> bool;
+    /// See `vzc_genl.h`.
+    pub(crate) fn vzc_genl_set_err(info: *const c_void, ty: c_int, msg: *const c_char);
+    /// See `vzc_genl.h`.
+    pub(crate) fn vzc_genl_net_cookie(info: *const c_void) -> u64;
+    /// See `vzc_genl.h`.
+    pub(crate) fn vzc_genl_net(info: *const c_void) -> *mut c_void;
+    /// See `vzc_genl.h`.
+    pub(crate) fn vzc_genl_dump_info(cb: *mut c_void) -> *const c_void;
+    /// See `vzc_genl.h`.
+    pub(crate) fn vzc_genl_dump_cursor(cb: *mut c_void) -> *mut c_ulong;
+    /// See `vzc_genl.h`.
+    pub(crate) fn vzc_genl_reply_new(info: *const c_void, hdr: *mut *mut c_void) -> *mut c_void;
+    /// See `vzc_genl.h`.
+    pub(crate) fn vzc_genl_reply_send(
+        skb: *mut c_void,
+        hdr: *mut c_void,
+        info: *mut c_void,
+    ) -> c_int;
+    /// See `vzc_genl.h`.
+    pub(crate) fn vzc_genl_msg_free(skb: *mut c_void);
+    /// See `vzc_genl.h`.
+    pub(crate) fn vzc_genl_dump_entry(skb: *mut c_void, cb: *mut c_void) -> *mut c_void;
+    /// See `vzc_genl.h`.
+    pub(crate) fn vzc_genl_entry_end(skb: *mut c_void, hdr: *mut c_void);
+    /// See `vzc_genl.h`.
+    pub(crate) fn vzc_genl_entry_cancel(skb: *mut c_void, hdr: *mut c_void);
+    /// See `vzc_genl.h`.
+    pub(crate) fn vzc_skb_len(skb: *const c_void) -> c_int;
+    /// See `vzc_genl.h`.
+    pub(crate) fn vzc_nla_put(
+        skb: *mut c_void,
+        ty: c_int,
+        len: c_int,
+        data: *const c_void,
+    ) -> c_int;
+    /// See `vzc_genl.h`.
+    pub(crate) fn vzc_nla_put_u32(skb: *mut c_void, ty: c_int, value: u32) -> c_int;
+    /// See `vzc_genl.h`.
+    pub(crate) fn vzc_nla_put_uint(skb: *mut c_void, ty: c_int, value: u64) -> c_int;
+    /// See `vzc_genl.h`.
+    pub(crate) fn vzc_nla_nest_start(skb: *mut c_void, ty: c_int) -> *mut c_void;
+    /// See `vzc_genl.h`.
+    pub(crate) fn vzc_nla_nest_end(skb: *mut c_void, nest: *mut c_void);
+    /// See `vzc_genl.h`.
+    pub(crate) fn vzc_nla_nest_cancel(skb: *mut c_void, nest: *mut c_void);
+    /// See `vzc_genl.h`.
+    pub(crate) fn vzc_tap_ifindex(net: *mut c_void, name: *const c_char) -> c_int;
+    /// See `vzc_genl.h`.
+    pub(crate) fn vzc_ifindex_by_name(net: *mut c_void, name: *const c_char) -> c_int;
+    /// See `vzc_genl.h`.
+    pub(crate) fn vzc_pci_exists(domain: u32, bus: u8, devfn: u8) -> bool;
+    /// See `vzc_genl.h`.
+    pub(crate) fn vzc_pci_addr(pdev: *const c_void, domain: *mut u32, bus: *mut u8, devfn: *mut u8);
+}

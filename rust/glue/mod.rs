@@ -11,6 +11,8 @@
 pub(crate) mod dwork;
 pub(crate) mod eventfd;
 mod ffi;
+pub(crate) mod genl;
+pub(crate) mod global;
 pub(crate) mod irq;
 pub(crate) mod miscdev;
 pub(crate) mod pci;

@@ -68,6 +68,24 @@ impl Drop for EnabledDevice<'_> {
     }
 }
 
+/// The PCI address of `pdev` (`pci_domain_nr`, bus number, devfn).
+pub(crate) fn address<Ctx: kernel::device::DeviceContext>(
+    pdev: &pci::Device<Ctx>,
+) -> crate::vzc_core::control::attr::PciAddr {
+    let raw = core::ptr::from_ref(pdev).cast::<c_void>();
+    let (mut domain, mut bus, mut devfn) = (0u32, 0u8, 0u8);
+    // SAFETY: `pci::Device` is `#[repr(transparent)]` over the `struct
+    // pci_dev`, which lives while we hold the reference; the shim only
+    // reads its bus and devfn.
+    unsafe { super::ffi::vzc_pci_addr(raw, &mut domain, &mut bus, &mut devfn) };
+    crate::vzc_core::control::attr::PciAddr {
+        domain,
+        bus,
+        dev: devfn >> 3,
+        func: devfn & 7,
+    }
+}
+
 /// Fills `buf` from the kernel's CRNG (`get_random_bytes`).
 pub(crate) fn random_bytes(buf: &mut [u8]) {
     // SAFETY: `buf` is valid for writes of `buf.len()` bytes, and

@@ -189,6 +189,8 @@ impl pci::Driver for IgbVfDriver {
             port.hw.lock().stop(&port.bar);
             return Err(ENOMEM);
         }
+        // From now on a port may name this VF (`zcctl bind`).
+        crate::control::vf_added(glue::pci::address(pdev));
         Ok(VfData {
             _irqs: irqs,
             _poller: poller,
@@ -198,7 +200,9 @@ impl pci::Driver for IgbVfDriver {
         })
     }
 
-    fn unbind<'bound>(_pdev: &'bound pci::Device<Core<'_>>, this: Pin<&Self::Data<'bound>>) {
+    fn unbind<'bound>(pdev: &'bound pci::Device<Core<'_>>, this: Pin<&Self::Data<'bound>>) {
+        // No port may use the VF any more; a bound one goes to `vf-down`.
+        crate::control::vf_removed(glue::pci::address(pdev));
         let port = &this.port;
         // From here IRQ threads and ticks leave the device alone; the
         // watchdog is waited for (it takes the locks below). The IRQs are

@@ -93,7 +93,7 @@ mkdir -p "$ir/selftests/bin"
 for c in "$st"/*.c; do
 	[ -e "$c" ] || continue
 	b=$(basename "$c" .c)
-	in_root gcc -static -O2 -Wall -Wextra -Werror -o "$crun/initramfs/selftests/bin/$b" \
+	in_root gcc -static -O2 -Wall -Wextra -Werror -I/src/include/uapi -o "$crun/initramfs/selftests/bin/$b" \
 		"/src/tools/testing/selftests/$b.c" || die "building selftest $b.c failed"
 done
 

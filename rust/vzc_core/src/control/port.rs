@@ -254,6 +254,65 @@ impl PortTable {
     }
 }
 
+/// The VFs `vhost_zc_vf` drives now (probe adds, remove takes away), so a
+/// bind can tell "ours" from "some other driver's".
+pub struct VfSet {
+    vfs: [Option<PciAddr>; MAX_PORTS],
+}
+
+impl Default for VfSet {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl VfSet {
+    /// None.
+    pub const fn new() -> VfSet {
+        VfSet {
+            vfs: [const { None }; MAX_PORTS],
+        }
+    }
+
+    /// A VF was probed. `false` if the set is full: the VF works, but no
+    /// port can use it (the probe logs it).
+    pub fn add(&mut self, vf: PciAddr) -> bool {
+        if self.contains(vf) {
+            return true;
+        }
+        match self.vfs.iter_mut().find(|s| s.is_none()) {
+            Some(s) => {
+                *s = Some(vf);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// A VF was removed.
+    pub fn remove(&mut self, vf: PciAddr) {
+        for s in self.vfs.iter_mut().filter(|s| **s == Some(vf)) {
+            *s = None;
+        }
+    }
+
+    /// Whether `vf` is ours.
+    pub fn contains(&self, vf: PciAddr) -> bool {
+        self.vfs.contains(&Some(vf))
+    }
+
+    /// What drives `vf`, given whether a PCI device exists there.
+    pub fn owner(&self, vf: PciAddr, pci_device_exists: bool) -> VfOwner {
+        if self.contains(vf) {
+            VfOwner::Ours
+        } else if pci_device_exists {
+            VfOwner::Other
+        } else {
+            VfOwner::Missing
+        }
+    }
+}
+
 const NOT_BOUND: Refusal = Refusal::at(ENOENT, id::IFNAME, c"tap is not bound");
 
 #[cfg(test)]
@@ -383,6 +442,29 @@ mod tests {
         // vf(0) = 0000:00:02.0 is free (bus 0 dev 0 only was used).
         assert_eq!(r.unwrap_err().errno, ENOSPC);
         assert_eq!(t.len(), MAX_PORTS);
+    }
+
+    #[test]
+    fn vf_set() {
+        let mut s = Box::new(VfSet::new());
+        assert_eq!(s.owner(vf(1), false), VfOwner::Missing);
+        assert_eq!(s.owner(vf(1), true), VfOwner::Other);
+        assert!(s.add(vf(1)));
+        assert!(s.add(vf(1)));
+        assert_eq!(s.owner(vf(1), true), VfOwner::Ours);
+        s.remove(vf(1));
+        assert_eq!(s.owner(vf(1), true), VfOwner::Other);
+        for i in 0..MAX_PORTS {
+            let v = PciAddr {
+                domain: 1,
+                bus: (i / 8) as u8,
+                dev: 0,
+                func: (i % 8) as u8,
+            };
+            assert!(s.add(v));
+        }
+        assert!(!s.add(vf(2)));
+        assert!(!s.contains(vf(2)));
     }
 
     #[test]

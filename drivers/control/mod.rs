@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+//! The control plane in the kernel: the ports that the generic netlink
+//! family `vhost_zc` binds (tap -> VF) and the VFs `vhost_zc_vf` drives,
+//! under one global mutex (`glue::global::CONTROL`).
+//!
+//! - `netlink` — the family's handlers (port-bind, port-unbind, port-get);
+//!   what they accept and refuse is `vzc_core::control`.
+//!
+//! VF probe and remove report here (`vf_added`, `vf_removed`); a port
+//! whose VF goes is on the copy path with reason `vf-down`.
+
+pub(crate) mod netlink;
+
+use crate::glue::global::CONTROL;
+use crate::vzc_core::control::{
+    attr::PciAddr,
+    port::{PortTable, VfSet},
+};
+
+/// The control state.
+pub(crate) struct Control {
+    pub(crate) ports: PortTable,
+    pub(crate) vfs: VfSet,
+}
+
+impl Control {
+    /// Nothing bound, no VF.
+    pub(crate) const fn new() -> Control {
+        Control {
+            ports: PortTable::new(),
+            vfs: VfSet::new(),
+        }
+    }
+}
+
+/// `vhost_zc_vf` bound the VF at `vf`.
+pub(crate) fn vf_added(vf: PciAddr) {
+    let mut c = CONTROL.lock();
+    if !c.vfs.add(vf) {
+        kernel::pr_warn!("VF table full: this VF cannot be bound to a port\n");
+        return;
+    }
+    c.ports.vf_present(vf, true);
+}
+
+/// `vhost_zc_vf` let go of the VF at `vf` (remove, unbind, unload).
+pub(crate) fn vf_removed(vf: PciAddr) {
+    let mut c = CONTROL.lock();
+    c.vfs.remove(vf);
+    c.ports.vf_present(vf, false);
+}

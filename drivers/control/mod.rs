@@ -6,22 +6,27 @@
 //!
 //! - `netlink` — the family's handlers (port-bind, port-unbind, port-get);
 //!   what they accept and refuse is `vzc_core::control`.
+//! - `attach` — which taps vhost-net rings use (`VHOST_NET_SET_BACKEND`),
+//!   bound or not, so ports follow their devices.
 //!
 //! VF probe and remove report here (`vf_added`, `vf_removed`); a port
 //! whose VF goes is on the copy path with reason `vf-down`.
 
+pub(crate) mod attach;
 pub(crate) mod netlink;
 
 use crate::glue::global::CONTROL;
 use crate::vzc_core::control::{
-    attr::PciAddr,
-    port::{PortTable, VfSet},
+    attr::{PciAddr, TapName},
+    port::{NetId, PortTable, VfSet},
 };
+use attach::Uses;
 
 /// The control state.
 pub(crate) struct Control {
     pub(crate) ports: PortTable,
     pub(crate) vfs: VfSet,
+    pub(crate) uses: Uses,
 }
 
 impl Control {
@@ -30,7 +35,14 @@ impl Control {
         Control {
             ports: PortTable::new(),
             vfs: VfSet::new(),
+            uses: Uses::new(),
         }
+    }
+
+    /// The port of `tap` in `net`, if bound, learns the rings using it now.
+    pub(crate) fn refresh(&mut self, net: NetId, tap: &TapName) {
+        let u = self.uses.of(net, tap);
+        self.ports.set_use(net, tap, u);
     }
 }
 

@@ -62,6 +62,8 @@ pub(crate) fn port_bind(req: &Request<'_>) -> Result {
     c.ports
         .bind(net.id(), tap, vf, mac, owner)
         .map_err(|r| req.refuse(r))?;
+    // A device may use the tap already: the port applies on the fly.
+    c.refresh(net.id(), &tap);
     Ok(())
 }
 
@@ -126,6 +128,7 @@ fn fill(m: &mut Msg<'_>, p: &Port, net: &Net<'_>) -> Result<(), MsgFull> {
     m.put_u32(id::MODE, p.mode as u32)?;
     m.put_u32(id::COPY_REASON, p.copy_reason as u32)?;
     m.put_u32(id::QUEUE_PAIRS, p.queue_pairs)?;
+    m.put_u32(id::RINGS, p.tap_use.rings)?;
     m.nest(id::STATS, |m| {
         for (i, v) in p.stats.0.iter().enumerate().take(STATS) {
             m.put_uint(A_STATS_FIRST + i as u16, *v)?;
@@ -136,5 +139,7 @@ fn fill(m: &mut Msg<'_>, p: &Port, net: &Net<'_>) -> Result<(), MsgFull> {
 
 /// The network namespace `net` is going away: its ports go with it.
 pub(crate) fn net_gone(net: NetId) {
-    CONTROL.lock().ports.remove_net(net);
+    let mut c = CONTROL.lock();
+    c.ports.remove_net(net);
+    c.uses.remove_net(net);
 }

@@ -12,6 +12,7 @@
 use kernel::{prelude::*, sync::ArcBorrow};
 
 use super::backend::{Backend, Scratch};
+use crate::control::attach::Attachment;
 use super::dev::{log_used_access_ok, rings_access_ok, Dev, VhostNet, TX};
 use super::guest_mem::{self, RingMem};
 use super::worker::{Kicker, TOKEN_SOCK};
@@ -143,6 +144,9 @@ impl VhostNet {
             dev.iotlb = Some(KVec::new());
         }
         dev.acked_features = f;
+        for b in dev.vqs.iter().filter_map(|vq| vq.backend.as_ref()) {
+            b.set_features(f);
+        }
         Ok(())
     }
 
@@ -202,6 +206,11 @@ impl VhostNet {
             return Ok(());
         }
         let sock = BackendSocket::get(fd)?;
+        // Before the ring's state changes: registering may fail (ENOMEM).
+        let attach = match sock.tap_identity() {
+            Some((net, tap)) => Some(Attachment::new(net, tap, dev.acked_features)?),
+            None => None,
+        };
         // The used ring must be writable and its index readable: the ring
         // continues from where the guest's used index is. With the IOTLB
         // both must be mapped now: a miss is queued and the ioctl fails, as
@@ -237,7 +246,10 @@ impl VhostNet {
         vq.blocked_at = None;
         // Polling starts with a wake-up if the tap is ready (TX: writable),
         // which runs the ring once; the old backend stops as it is dropped.
-        vq.backend = Some(Backend::Tap(self.poll(q, mask, true, sock)?));
+        vq.backend = Some(Backend::Tap {
+            sock: self.poll(q, mask, true, sock)?,
+            tap_use: attach,
+        });
         Ok(())
     }
 

@@ -12,6 +12,10 @@ use super::{
     ffi,
     poll::{take_file, PollFile},
 };
+use crate::vzc_core::control::{
+    attr::{TapName, IFNAMSIZ},
+    port::NetId,
+};
 use kernel::{bindings, ffi::c_void, fs::File, prelude::*, sync::aref::ARef};
 
 /// One piece of guest memory as a userspace address range (`struct iovec`).
@@ -97,6 +101,28 @@ impl BackendSocket {
     pub(crate) fn writable(&self) -> bool {
         // SAFETY: `file` is referenced by `self.file`.
         unsafe { ffi::vzc_file_writable(self.file.as_ptr().cast()) }
+    }
+
+    /// The tap this is, if it is a tun file attached to a device: the
+    /// namespace of its socket (where the device was created) and the
+    /// device's name, read as tun prints it in fdinfo. Takes rtnl: call
+    /// with no spinlock held. `None` for macvtap and AF_PACKET backends.
+    pub(crate) fn tap_identity(&self) -> Option<(NetId, TapName)> {
+        let mut name = [0u8; IFNAMSIZ];
+        let mut cookie = 0u64;
+        // SAFETY: `file` is referenced by `self.file`; the shim writes at
+        // most IFNAMSIZ bytes (NUL included) into `name` and one u64.
+        let r = unsafe {
+            ffi::vzc_tun_identity(
+                self.file.as_ptr().cast(),
+                name.as_mut_ptr(),
+                &mut cookie,
+            )
+        };
+        if r != 0 {
+            return None;
+        }
+        TapName::from_payload(&name).ok().map(|t| (NetId(cookie), t))
     }
 
     /// Length of the next queued packet, 0 if none.

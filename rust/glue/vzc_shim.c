@@ -16,6 +16,7 @@
 #include <linux/sched.h>
 #include <linux/sched/clock.h>
 #include <linux/sched/signal.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/socket.h>
 #include <net/sock.h>
@@ -213,6 +214,42 @@ struct socket *vzc_backend_socket_get(int fd, struct file **filep)
 	}
 	*filep = file;
 	return sock;
+}
+
+/*
+ * The interface of a tun file and the namespace of its socket (where the
+ * tun device was created: tun_set_iff looks the name up in sock_net).
+ * tun keeps its tun_struct private; the name is what it prints in fdinfo
+ * (tun_chr_show_fdinfo, "iff:\t<name>\n", the same line userspace reads in
+ * /proc/<pid>/fdinfo), formatted into a seq_file over a stack buffer.
+ * @name: IFNAMSIZ bytes. Takes rtnl. 0, or -ENOTTY (not a tun file: macvtap, AF_PACKET),
+ * -ENODEV (not attached to a device), -EOVERFLOW.
+ */
+int vzc_tun_identity(struct file *file, char *name, u64 *net_cookie)
+{
+	struct socket *sock = tun_get_socket(file);
+	char buf[64];
+	struct seq_file m = { .buf = buf, .size = sizeof(buf) };
+	const char *p, *nl;
+
+	if (IS_ERR(sock) || !file->f_op->show_fdinfo)
+		return -ENOTTY;
+	file->f_op->show_fdinfo(&m, file);
+	if (m.count >= m.size)
+		return -EOVERFLOW;
+	buf[m.count] = 0;
+	if (strncmp(buf, "iff:\t", 5))
+		return -EOVERFLOW;
+	p = buf + 5;
+	nl = strchr(p, '\n');
+	if (!nl || nl == p)
+		return -ENODEV;
+	if (nl - p >= IFNAMSIZ)
+		return -EOVERFLOW;
+	memcpy(name, p, nl - p);
+	name[nl - p] = 0;
+	*net_cookie = sock_net(sock->sk)->net_cookie;
+	return 0;
 }
 
 int vzc_sock_sendmsg(struct socket *sock, const struct iovec *iov, unsigned long nr, size_t len)

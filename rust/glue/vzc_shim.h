@@ -53,6 +53,7 @@ void vzc_poll_free(struct vzc_poll *p);
  * (upstream get_socket(): any failure is -ENOTSOCK).
  */
 struct socket *vzc_backend_socket_get(int fd, struct file **filep);
+int vzc_tun_identity(struct file *file, char *name, u64 *net_cookie);
 /* sendmsg / recvmsg (MSG_DONTWAIT, +MSG_TRUNC on receive) over user iovecs. */
 int vzc_sock_sendmsg(struct socket *sock, const struct iovec *iov, unsigned long nr, size_t len);
 int vzc_sock_recvmsg(struct socket *sock, const struct iovec *iov, unsigned long nr, size_t len);

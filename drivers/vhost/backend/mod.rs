@@ -16,6 +16,7 @@ use kernel::prelude::*;
 use super::guest_mem::{Guest, UserDescTable};
 use super::vq::{Broken, RingState};
 use super::worker::Kicker;
+use crate::control::attach::Attachment;
 use crate::glue::{
     poll::Polled,
     socket::{BackendSocket, IoVec},
@@ -31,14 +32,19 @@ mod tap;
 pub(super) enum Backend {
     /// A tun/tap, macvtap or AF_PACKET socket, polled for readiness (TX:
     /// writable, RX: readable); its packets are copied by the socket.
-    Tap(Polled<BackendSocket, Kicker>),
+    Tap {
+        sock: Polled<BackendSocket, Kicker>,
+        /// A tun tap is registered with the control plane while it is
+        /// the backend (a bound port then knows its device).
+        tap_use: Option<Attachment>,
+    },
 }
 
 impl Backend {
     /// Stops listening to the backend's readiness (before the worker stops).
     pub(super) fn stop(&mut self) {
         match self {
-            Backend::Tap(sock) => sock.stop(),
+            Backend::Tap { sock, .. } => sock.stop(),
         }
     }
 
@@ -46,7 +52,15 @@ impl Backend {
     /// not empty).
     pub(super) fn rx_ready(&self) -> bool {
         match self {
-            Backend::Tap(sock) => sock.file().peek_len() > 0,
+            Backend::Tap { sock, .. } => sock.file().peek_len() > 0,
+        }
+    }
+
+    /// The device acked `features`: a bound port re-decides its mode.
+    pub(super) fn set_features(&self, features: u64) {
+        match self {
+            Backend::Tap { tap_use: Some(a), .. } => a.set_features(features),
+            Backend::Tap { tap_use: None, .. } => {}
         }
     }
 }
@@ -113,14 +127,14 @@ impl<'r, 'a> Run<'r, 'a> {
 /// Guest → backend: one run of a TX ring (upstream `handle_tx`).
 pub(super) fn handle_tx(backend: &Backend, run: Run<'_, '_>) -> Result<Outcome, Broken> {
     run.with(|run| match backend {
-        Backend::Tap(sock) => tap::handle_tx_copy(run, sock.file()),
+        Backend::Tap { sock, .. } => tap::handle_tx_copy(run, sock.file()),
     })
 }
 
 /// Backend → guest: one run of an RX ring (upstream `handle_rx`).
 pub(super) fn handle_rx(backend: &Backend, run: Run<'_, '_>) -> Result<Outcome, Broken> {
     run.with(|run| match backend {
-        Backend::Tap(sock) => tap::handle_rx_copy(run, sock.file()),
+        Backend::Tap { sock, .. } => tap::handle_rx_copy(run, sock.file()),
     })
 }
 

@@ -33,6 +33,10 @@ enum vhost_zc_mode {
  * @VHOST_ZC_COPY_REASON_VF_DOWN: The VF is resetting, stopping or gone.
  * @VHOST_ZC_COPY_REASON_FEATURES: The guest's negotiated features have no
  *   zero-copy layout (e.g. a virtio-net header other than 12 bytes).
+ * @VHOST_ZC_COPY_REASON_UNSUPPORTED: A device uses the tap and nothing above
+ *   applies, but vhost_zc cannot run it zero-copy: a device behind a vIOMMU
+ *   (VIRTIO_F_ACCESS_PLATFORM), or, in this version, any device (the zero-copy
+ *   data path is not merged yet).
  */
 enum vhost_zc_copy_reason {
 	VHOST_ZC_COPY_REASON_NONE,
@@ -41,6 +45,7 @@ enum vhost_zc_copy_reason {
 	VHOST_ZC_COPY_REASON_PIN_FAILED,
 	VHOST_ZC_COPY_REASON_VF_DOWN,
 	VHOST_ZC_COPY_REASON_FEATURES,
+	VHOST_ZC_COPY_REASON_UNSUPPORTED,
 };
 
 /**
@@ -67,6 +72,7 @@ enum {
 	VHOST_ZC_A_PORT_COPY_REASON,
 	VHOST_ZC_A_PORT_QUEUE_PAIRS,
 	VHOST_ZC_A_PORT_STATS,
+	VHOST_ZC_A_PORT_RINGS,
 
 	__VHOST_ZC_A_PORT_MAX,
 	VHOST_ZC_A_PORT_MAX = (__VHOST_ZC_A_PORT_MAX - 1)

@@ -5,7 +5,8 @@
 # vhost_zc_vf. Binding, the JSON contract of `zcctl show -j`
 # (Documentation/zcctl.rst), every refusal's errno and extack text as zcctl
 # prints them, ports per network namespace and dropped with it, a VF that
-# goes and comes back, the message-level refusals and permissions (zc_nl),
+# goes and comes back, ports following the devices that use their taps
+# (zc_attach), the message-level refusals and permissions (zc_nl),
 # and rmmod with ports bound.
 . /selftests/lib.sh
 
@@ -71,7 +72,7 @@ j=$(show_j)
 [ "$(ports "$j")" = 1 ] || fail "one port bound, show -j: $j"
 has "$j" '"tap":"tap0"' "\"vf\":\"$vf0\"" '"mode":"copy"' '"copy_reason":"detached"' \
 	"\"mac\":\"$MAC\"" '"mac_source":"configured"' "\"ifindex\":$(cat /sys/class/net/tap0/ifindex)" \
-	'"queue_pairs":0' '"rx_zc_packets":0' '"rx_copy_packets":0'
+	'"queue_pairs":0' '"rings":0' '"rx_zc_packets":0' '"rx_copy_packets":0'
 j1=$(zcctl show -j tap0) || fail "zcctl show -j tap0 failed"
 [ "$j1" = "$j" ] || fail "show -j tap0 '$j1' differs from the dump '$j'"
 zcctl show | grep -q "^tap0 .*copy(detached)" || fail "table: $(zcctl show)"
@@ -88,6 +89,11 @@ expect 1 "unbind tap1: No such file or directory (tap is not bound)" zcctl unbin
 expect 1 "show tap1: No such file or directory (tap is not bound)" zcctl show tap1
 j=$(show_j)
 [ "$(ports "$j")" = 1 ] || fail "refused binds changed the ports: $j"
+
+# --- the port follows the vhost-net devices using its tap ---
+/selftests/bin/zc_attach tap0 tap1 "$vf1" || fail "zc_attach (above)"
+j=$(show_j)
+[ "$(ports "$j")" = 1 ] || fail "zc_attach left ports behind: $j"
 
 # --- a second port, MAC to be learned ---
 ok zcctl bind tap1 "$vf1"
@@ -149,4 +155,4 @@ j=$(show_j)
 [ "$j" = "[]" ] || fail "a fresh module has ports: $j"
 rmmod vhost_zc || fail "rmmod vhost_zc failed"
 echo 0 >"$pf/sriov_numvfs"
-echo "zc_control: bind/unbind/show, 9 refusals, netns, VF down/up, tap gone, zc_nl"
+echo "zc_control: bind/unbind/show, 9 refusals, attach, netns, VF down/up, tap gone, zc_nl"

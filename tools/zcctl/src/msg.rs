@@ -242,6 +242,7 @@ pub enum CopyReason {
     PinFailed,
     VfDown,
     Features,
+    Unsupported,
     Unknown(u32),
 }
 
@@ -254,6 +255,7 @@ impl CopyReason {
             uapi::COPY_REASON_PIN_FAILED => CopyReason::PinFailed,
             uapi::COPY_REASON_VF_DOWN => CopyReason::VfDown,
             uapi::COPY_REASON_FEATURES => CopyReason::Features,
+            uapi::COPY_REASON_UNSUPPORTED => CopyReason::Unsupported,
             v => CopyReason::Unknown(v),
         }
     }
@@ -267,6 +269,7 @@ impl CopyReason {
             CopyReason::PinFailed => "pin-failed".into(),
             CopyReason::VfDown => "vf-down".into(),
             CopyReason::Features => "features".into(),
+            CopyReason::Unsupported => "unsupported".into(),
             CopyReason::Unknown(v) => format!("unknown-{v}"),
         }
     }
@@ -311,6 +314,8 @@ pub struct Port {
     pub mac_source: Option<MacSource>,
     pub mode: Option<Mode>,
     pub queue_pairs: Option<u32>,
+    /// vhost-net rings using the tap.
+    pub rings: Option<u32>,
     /// The counters in `uapi::STATS` order.
     pub stats: [Option<u64>; 11],
 }
@@ -374,6 +379,7 @@ fn decode_stats(p: &[u8]) -> Result<[Option<u64>; 11], DecodeError> {
 pub fn decode_port(genl: &Genl) -> Result<Port, DecodeError> {
     let (mut tap, mut ifindex, mut vf, mut mac, mut mac_source) = (None, None, None, None, None);
     let (mut mode, mut reason, mut queue_pairs, mut stats) = (None, None, None, [None; 11]);
+    let mut rings = None;
     for a in genl.attrs().iter() {
         let p = a.nla_payload().as_ref();
         match *a.nla_type().nla_type() {
@@ -393,6 +399,7 @@ pub fn decode_port(genl: &Genl) -> Result<Port, DecodeError> {
             }
             uapi::A_PORT_QUEUE_PAIRS => queue_pairs = Some(u32_of("queue-pairs", p)?),
             uapi::A_PORT_STATS => stats = decode_stats(p)?,
+            uapi::A_PORT_RINGS => rings = Some(u32_of("rings", p)?),
             _ => {} // a newer kernel's attribute
         }
     }
@@ -412,6 +419,7 @@ pub fn decode_port(genl: &Genl) -> Result<Port, DecodeError> {
         mac_source,
         mode,
         queue_pairs,
+        rings,
         stats,
     })
 }
@@ -522,6 +530,7 @@ mod tests {
             nlattr(6, &1u32.to_ne_bytes()),
             nlattr(7, &0u32.to_ne_bytes()),
             nlattr(8, &1u32.to_ne_bytes()),
+            nlattr(10, &2u32.to_ne_bytes()),
             nlattr(42, b"from the future"), // unknown attribute
             nlattr(9 | 0x8000, &stats),     // NLA_F_NESTED
         ]
@@ -543,6 +552,7 @@ mod tests {
         assert_eq!(p.mac_source, Some(MacSource::Configured));
         assert_eq!(p.mode, Some(Mode::ZeroCopy));
         assert_eq!(p.queue_pairs, Some(1));
+        assert_eq!(p.rings, Some(2));
         let want = [
             1000,
             1_514_000,

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //! `zcctl show`: an aligned table for people, JSON (`-j`) for scripts. The
 //! JSON keys are a contract (Documentation/zcctl.rst): tap, ifindex, vf,
-//! mode, copy_reason, mac, mac_source, queue_pairs and the counters by
+//! mode, copy_reason, mac, mac_source, queue_pairs, rings and the counters by
 //! their names in uapi::STATS. Unknown values are null.
 
 use serde_json::{json, Map, Value};
@@ -31,6 +31,7 @@ fn port_json(p: &Port) -> Value {
     o.insert("mac".into(), json!(p.mac.map(|m| m.to_string())));
     o.insert("mac_source".into(), json!(p.mac_source.map(|s| s.name())));
     o.insert("queue_pairs".into(), json!(p.queue_pairs));
+    o.insert("rings".into(), json!(p.rings));
     for (name, v) in uapi::STATS.iter().zip(p.stats) {
         o.insert((*name).into(), json!(v));
     }
@@ -115,6 +116,7 @@ mod tests {
                 mac_source: Some(MacSource::Learned),
                 mode: Some(Mode::ZeroCopy),
                 queue_pairs: Some(1),
+                rings: Some(2),
                 stats: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12_345_678_901].map(Some),
             },
             Port {
@@ -125,6 +127,7 @@ mod tests {
                 mac_source: Some(MacSource::None),
                 mode: Some(Mode::Copy(CopyReason::Detached)),
                 queue_pairs: Some(0),
+                rings: None,
                 stats: [None; 11],
             },
         ]
@@ -149,6 +152,7 @@ mod tests {
             "mac",
             "mac_source",
             "queue_pairs",
+            "rings",
         ];
         want.extend([
             "rx_zc_packets",
@@ -177,6 +181,8 @@ mod tests {
         assert_eq!(a[1]["copy_reason"], "detached");
         assert_eq!(a[1]["mac"], Value::Null);
         assert_eq!(a[1]["posted"], Value::Null);
+        assert_eq!(a[0]["rings"], 2);
+        assert_eq!(a[1]["rings"], Value::Null);
         assert_eq!(json(&[]), "[]");
     }
 

@@ -34,6 +34,8 @@ pub mod id {
     pub const QUEUE_PAIRS: u16 = 8;
     /// `VHOST_ZC_A_PORT_STATS`
     pub const STATS: u16 = 9;
+    /// `VHOST_ZC_A_PORT_RINGS`
+    pub const RINGS: u16 = 10;
 }
 
 /// `IFNAMSIZ`: interface names are at most 15 bytes plus the NUL.

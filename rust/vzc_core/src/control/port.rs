@@ -14,6 +14,9 @@
 
 use super::super::errno::{EBUSY, EEXIST, ENODEV, ENOENT, ENOSPC, EOPNOTSUPP};
 use super::super::net::eth::MacAddr;
+use super::super::vhost::abi::{
+    VIRTIO_F_ACCESS_PLATFORM, VIRTIO_F_VERSION_1, VIRTIO_NET_F_MRG_RXBUF,
+};
 use super::attr::{id, GuestMac, PciAddr, TapName};
 use super::Refusal;
 
@@ -61,6 +64,52 @@ pub enum CopyReason {
     VfDown = 4,
     /// No zero-copy layout for the negotiated features.
     Features = 5,
+    /// Attached and eligible, but vhost_zc cannot run it zero-copy: a
+    /// device behind a vIOMMU (IOTLB), or, in this version, any device
+    /// (the zero-copy data path is not merged yet).
+    Unsupported = 6,
+}
+
+/// What the vhost-net rings using one tap allow (the glue sums it over
+/// every ring whose backend is the tap).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TapUse {
+    /// vhost-net rings with the tap as their backend.
+    pub rings: u32,
+    /// The first reason, in [`CopyReason`] order, that one of those rings
+    /// cannot go zero-copy (its features: [`ring_blocker`]).
+    pub blocker: Option<CopyReason>,
+}
+
+impl TapUse {
+    /// This use plus one more ring, which is blocked by `blocker`.
+    pub fn with_ring(self, blocker: Option<CopyReason>) -> TapUse {
+        let blocker = match (self.blocker, blocker) {
+            (Some(a), Some(b)) => Some(if (a as u32) <= (b as u32) { a } else { b }),
+            (a, b) => a.or(b),
+        };
+        TapUse {
+            rings: self.rings.saturating_add(1),
+            blocker,
+        }
+    }
+}
+
+/// Why a ring with negotiated `features` cannot be zero-copy, if it
+/// cannot. The host writes a 12-byte virtio-net header in front of each
+/// frame the VF placed (`zc::place`): the header is 12 bytes only with
+/// VIRTIO_NET_F_MRG_RXBUF or VIRTIO_F_VERSION_1 (10 otherwise). With
+/// VIRTIO_F_ACCESS_PLATFORM buffer addresses are IOVAs of a vIOMMU that
+/// can change under a posted buffer, which vhost_zc does not follow.
+pub fn ring_blocker(features: u64) -> Option<CopyReason> {
+    let has = |b: u32| features & (1u64 << b) != 0;
+    if !has(VIRTIO_NET_F_MRG_RXBUF) && !has(VIRTIO_F_VERSION_1) {
+        Some(CopyReason::Features)
+    } else if has(VIRTIO_F_ACCESS_PLATFORM) {
+        Some(CopyReason::Unsupported)
+    } else {
+        None
+    }
 }
 
 /// `enum vhost_zc_mac_source`.
@@ -100,8 +149,29 @@ pub struct Port {
     pub copy_reason: CopyReason,
     /// Queue pairs on the VF.
     pub queue_pairs: u32,
+    /// The vhost-net rings using the tap.
+    pub tap_use: TapUse,
+    /// The VF is driven by `vhost_zc_vf` (else `vf-down`).
+    pub vf_up: bool,
     /// Counters since bind.
     pub stats: PortStats,
+}
+
+impl Port {
+    /// Mode and reason from the facts, most actionable reason first: the
+    /// VF, then whether a device uses the tap, then what its rings allow.
+    /// No port is zero-copy yet: with every precondition met the reason is
+    /// `unsupported` until the data path lands (Documentation/zero-copy.rst).
+    fn update(&mut self) {
+        self.mode = Mode::Copy;
+        self.copy_reason = if !self.vf_up {
+            CopyReason::VfDown
+        } else if self.tap_use.rings == 0 {
+            CopyReason::Detached
+        } else {
+            self.tap_use.blocker.unwrap_or(CopyReason::Unsupported)
+        };
+    }
 }
 
 /// The ports of the host.
@@ -189,6 +259,8 @@ impl PortTable {
             mode: Mode::Copy,
             copy_reason: CopyReason::Detached,
             queue_pairs: 0,
+            tap_use: TapUse::default(),
+            vf_up: true,
             stats: PortStats::default(),
         }))
     }
@@ -234,12 +306,20 @@ impl PortTable {
     /// is on the copy path because of it (or detached again).
     pub fn vf_present(&mut self, vf: PciAddr, present: bool) {
         for p in self.slots.iter_mut().flatten().filter(|p| p.vf == vf) {
-            p.mode = Mode::Copy;
-            p.copy_reason = if present {
-                CopyReason::Detached
-            } else {
-                CopyReason::VfDown
-            };
+            p.vf_up = present;
+            p.update();
+        }
+    }
+
+    /// The rings using `tap` of `net` are now `tap_use` (a device set or
+    /// dropped a backend, or renegotiated features); nothing if the tap
+    /// is not bound.
+    pub fn set_use(&mut self, net: NetId, tap: &TapName, tap_use: TapUse) {
+        if let Some(i) = self.find(net, tap) {
+            if let Some(p) = self.slots[i].as_mut() {
+                p.tap_use = tap_use;
+                p.update();
+            }
         }
     }
 
@@ -481,5 +561,54 @@ mod tests {
             t.get(N1, &tap("tap0")).unwrap().copy_reason,
             CopyReason::Detached
         );
+    }
+
+    #[test]
+    fn ring_blockers() {
+        let b = |n: u32| 1u64 << n;
+        assert_eq!(ring_blocker(0), Some(CopyReason::Features));
+        assert_eq!(ring_blocker(b(VIRTIO_NET_F_MRG_RXBUF)), None);
+        assert_eq!(ring_blocker(b(VIRTIO_F_VERSION_1)), None);
+        assert_eq!(
+            ring_blocker(b(VIRTIO_F_VERSION_1) | b(VIRTIO_F_ACCESS_PLATFORM)),
+            Some(CopyReason::Unsupported)
+        );
+        // The header comes first: a 10-byte header behind a vIOMMU says features.
+        assert_eq!(
+            ring_blocker(b(VIRTIO_F_ACCESS_PLATFORM)),
+            Some(CopyReason::Features)
+        );
+        let u = TapUse::default()
+            .with_ring(None)
+            .with_ring(Some(CopyReason::Unsupported))
+            .with_ring(Some(CopyReason::Features));
+        assert_eq!(u.rings, 3);
+        assert_eq!(u.blocker, Some(CopyReason::Features));
+    }
+
+    #[test]
+    fn reason_follows_vf_and_use() {
+        let mut t = Box::new(PortTable::new());
+        t.bind(N1, tap("tap0"), vf(1), None, VfOwner::Ours).unwrap();
+        let reason = |t: &PortTable| t.get(N1, &tap("tap0")).unwrap().copy_reason;
+        let two = TapUse::default().with_ring(None).with_ring(None);
+        t.set_use(N1, &tap("tap0"), two);
+        assert_eq!(reason(&t), CopyReason::Unsupported);
+        assert_eq!(t.get(N1, &tap("tap0")).unwrap().tap_use.rings, 2);
+        t.set_use(N1, &tap("tap0"), two.with_ring(Some(CopyReason::Features)));
+        assert_eq!(reason(&t), CopyReason::Features);
+        // The VF outranks everything; its return restores the rest.
+        t.vf_present(vf(1), false);
+        assert_eq!(reason(&t), CopyReason::VfDown);
+        t.set_use(N1, &tap("tap0"), two);
+        assert_eq!(reason(&t), CopyReason::VfDown);
+        t.vf_present(vf(1), true);
+        assert_eq!(reason(&t), CopyReason::Unsupported);
+        t.set_use(N1, &tap("tap0"), TapUse::default());
+        assert_eq!(reason(&t), CopyReason::Detached);
+        // Another namespace's tap of the same name is another port.
+        t.set_use(N2, &tap("tap0"), two);
+        assert_eq!(reason(&t), CopyReason::Detached);
+        assert_eq!(t.get(N1, &tap("tap0")).unwrap().mode, Mode::Copy);
     }
 }

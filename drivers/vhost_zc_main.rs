@@ -23,6 +23,7 @@ pub mod vzc_core;
 mod glue;
 
 mod control;
+mod zc;
 mod net;
 
 #[cfg(CONFIG_KUNIT)]

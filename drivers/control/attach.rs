@@ -11,13 +11,20 @@
 //! upstream's `vhost_net_set_backend` can return too) and never on a data
 //! path.
 
-use kernel::prelude::*;
+use kernel::{prelude::*, sync::Arc};
 
 use crate::glue::global::CONTROL;
 use crate::vzc_core::control::{
     attr::TapName,
-    port::{ring_blocker, CopyReason, NetId, TapUse},
+    port::{ring_blocker, CopyReason, NetId, PinOutcome, TapUse},
 };
+
+/// Told when the port of a device's tap changes whether it wants the
+/// device's memory pinned (bind, unbind, the VF, features of a ring).
+/// Called under the control mutex: it only schedules work.
+pub(crate) trait Watch: Send + Sync {
+    fn port_changed(&self);
+}
 
 /// One ring using one tap.
 pub(crate) struct Use {
@@ -27,6 +34,12 @@ pub(crate) struct Use {
     id: u64,
     /// What this ring's features forbid.
     blocker: Option<CopyReason>,
+    /// The device's pinning for the port (its RX ring reports it).
+    pin: Option<PinOutcome>,
+    /// The device to tell (its RX ring's attachment), and what it was
+    /// last told the port wants.
+    watch: Option<Arc<dyn Watch>>,
+    told: bool,
 }
 
 /// The registry.
@@ -48,7 +61,26 @@ impl Uses {
         self.v
             .iter()
             .filter(|u| u.net == net && u.tap == *tap)
-            .fold(TapUse::default(), |acc, u| acc.with_ring(u.blocker))
+            .fold(TapUse::default(), |acc, u| {
+                let acc = acc.with_ring(u.blocker);
+                match u.pin {
+                    Some(p) => acc.with_pin(p),
+                    None => acc,
+                }
+            })
+    }
+
+    /// Tells the devices using `tap` of `net` whose port now wants pins
+    /// other than they were last told.
+    pub(crate) fn notify(&mut self, net: NetId, tap: &TapName, want: bool) {
+        for u in self.v.iter_mut() {
+            if u.net == net && u.tap == *tap && u.told != want {
+                if let Some(w) = &u.watch {
+                    u.told = want;
+                    w.port_changed();
+                }
+            }
+        }
     }
 
     /// Forgets every use in `net` (its namespace is gone; the rings keep
@@ -66,8 +98,15 @@ pub(crate) struct Attachment {
 }
 
 impl Attachment {
-    /// Registers a ring with backend `tap` of `net` and acked `features`.
-    pub(crate) fn new(net: NetId, tap: TapName, features: u64) -> Result<Attachment> {
+    /// Registers a ring with backend `tap` of `net` and acked `features`;
+    /// `watch` (the RX ring's) is told when the port's wish for pins
+    /// changes.
+    pub(crate) fn new(
+        net: NetId,
+        tap: TapName,
+        features: u64,
+        watch: Option<Arc<dyn Watch>>,
+    ) -> Result<Attachment> {
         let mut c = CONTROL.lock();
         let id = c.uses.next_id;
         c.uses.next_id += 1;
@@ -77,6 +116,9 @@ impl Attachment {
                 tap,
                 id,
                 blocker: ring_blocker(features),
+                pin: None,
+                watch,
+                told: false,
             },
             GFP_KERNEL,
         )?;
@@ -89,6 +131,22 @@ impl Attachment {
         let mut c = CONTROL.lock();
         if let Some(u) = c.uses.v.iter_mut().find(|u| u.id == self.id) {
             u.blocker = ring_blocker(features);
+        }
+        c.refresh(self.net, &self.tap);
+    }
+}
+
+impl Attachment {
+    /// Whether the tap's port wants the device's memory pinned now.
+    pub(crate) fn wants_pins(&self) -> bool {
+        CONTROL.lock().ports.wants_pins(self.net, &self.tap)
+    }
+
+    /// The device's pinning for the port now (`None`: nothing pinned).
+    pub(crate) fn set_pin(&self, pin: Option<PinOutcome>) {
+        let mut c = CONTROL.lock();
+        if let Some(u) = c.uses.v.iter_mut().find(|u| u.id == self.id) {
+            u.pin = pin;
         }
         c.refresh(self.net, &self.tap);
     }

@@ -39,10 +39,13 @@ impl Control {
         }
     }
 
-    /// The port of `tap` in `net`, if bound, learns the rings using it now.
+    /// The port of `tap` in `net`, if bound, learns the rings using it
+    /// now; its devices learn whether it wants their memory pinned.
     pub(crate) fn refresh(&mut self, net: NetId, tap: &TapName) {
         let u = self.uses.of(net, tap);
         self.ports.set_use(net, tap, u);
+        let want = self.ports.wants_pins(net, tap);
+        self.uses.notify(net, tap, want);
     }
 }
 
@@ -54,6 +57,9 @@ pub(crate) fn vf_added(vf: PciAddr) {
         return;
     }
     c.ports.vf_present(vf, true);
+    if let Some((net, tap)) = c.ports.port_of_vf(vf) {
+        c.refresh(net, &tap);
+    }
 }
 
 /// `vhost_zc_vf` let go of the VF at `vf` (remove, unbind, unload).
@@ -61,4 +67,7 @@ pub(crate) fn vf_removed(vf: PciAddr) {
     let mut c = CONTROL.lock();
     c.vfs.remove(vf);
     c.ports.vf_present(vf, false);
+    if let Some((net, tap)) = c.ports.port_of_vf(vf) {
+        c.refresh(net, &tap);
+    }
 }

@@ -71,11 +71,10 @@ pub(crate) fn port_bind(req: &Request<'_>) -> Result {
 pub(crate) fn port_unbind(req: &Request<'_>) -> Result {
     let tap = tap_of(req)?;
     let net = req.net();
-    CONTROL
-        .lock()
-        .ports
-        .unbind(net.id(), &tap)
-        .map_err(|r| req.refuse(r))?;
+    let mut c = CONTROL.lock();
+    c.ports.unbind(net.id(), &tap).map_err(|r| req.refuse(r))?;
+    // Its devices unpin.
+    c.refresh(net.id(), &tap);
     Ok(())
 }
 

@@ -40,6 +40,7 @@ use kernel::{
 };
 
 use super::backend::{Backend, Scratch};
+use crate::zc::pinned_mem::PinnedMem;
 use super::guest_mem::RingMem;
 use super::iotlb::Miss;
 use super::worker::Kicker;
@@ -158,6 +159,8 @@ pub(super) struct Dev {
     /// The worker, from `VHOST_SET_OWNER` on.
     pub(super) worker: Option<Task<VhostNet>>,
     pub(super) scratch: Option<Scratch>,
+    /// The memory table pinned for the tap's port (`port.rs`).
+    pub(super) pins: Option<PinnedMem>,
 }
 
 impl Dev {
@@ -177,6 +180,7 @@ impl Dev {
             msgs_ready: false,
             worker: None,
             scratch: None,
+            pins: None,
         }
     }
 

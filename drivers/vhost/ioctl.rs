@@ -9,11 +9,14 @@
 //! `VHOST_SET_OWNER` starts the worker (a thread of the owner); kicks and the
 //! tap's readiness queue work to it ([`super::worker`]).
 
-use kernel::{prelude::*, sync::ArcBorrow};
+use kernel::{
+    prelude::*,
+    sync::{Arc, ArcBorrow},
+};
 
 use super::backend::{Backend, Scratch};
-use crate::control::attach::Attachment;
-use super::dev::{log_used_access_ok, rings_access_ok, Dev, VhostNet, TX};
+use crate::control::attach::{Attachment, Watch};
+use super::dev::{log_used_access_ok, rings_access_ok, Dev, VhostNet, RX, TX};
 use super::guest_mem::{self, RingMem};
 use super::worker::{Kicker, TOKEN_SOCK};
 use crate::glue::{
@@ -147,6 +150,11 @@ impl VhostNet {
         for b in dev.vqs.iter().filter_map(|vq| vq.backend.as_ref()) {
             b.set_features(f);
         }
+        // SET_FEATURES needs no owner: anyone else leaves it to the worker
+        // (the port told it, if the wish changed).
+        if dev.check_owner().is_ok() {
+            dev.follow_port(false);
+        }
         Ok(())
     }
 
@@ -203,12 +211,20 @@ impl VhostNet {
         }
         if fd == -1 {
             dev.vqs[q].backend = None;
+            dev.follow_port(false);
             return Ok(());
         }
         let sock = BackendSocket::get(fd)?;
         // Before the ring's state changes: registering may fail (ENOMEM).
         let attach = match sock.tap_identity() {
-            Some((net, tap)) => Some(Attachment::new(net, tap, dev.acked_features)?),
+            Some((net, tap)) => {
+                // The RX ring's registration carries the device's pins.
+                let watch: Option<Arc<dyn Watch>> = (q == RX).then(|| {
+                    let k: Arc<dyn Watch> = self.kicker.clone();
+                    k
+                });
+                Some(Attachment::new(net, tap, dev.acked_features, watch)?)
+            }
             None => None,
         };
         // The used ring must be writable and its index readable: the ring
@@ -250,6 +266,7 @@ impl VhostNet {
             sock: self.poll(q, mask, true, sock)?,
             tap_use: attach,
         });
+        dev.follow_port(false);
         Ok(())
     }
 
@@ -270,6 +287,9 @@ impl VhostNet {
         }
         dev.mem = regions;
         dev.mem_set = true;
+        // Pins of the old table go; the new one is pinned if wanted (also
+        // a retry after a failed pin, e.g. with a larger RLIMIT_MEMLOCK).
+        dev.follow_port(true);
         Ok(())
     }
 

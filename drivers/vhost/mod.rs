@@ -15,6 +15,8 @@
 //!   prefetch;
 //! - `worker.rs`: the kick bits, `Work::run`, one ring's run
 //!   (`Dev::process`), busy polling, fairness between the rings;
+//! - `port.rs`: how a device follows its tap's port (pinning its memory
+//!   while the port wants it);
 //! - `vq.rs`: the virtqueue engine over user memory (`RingState`: avail,
 //!   used, notification, signal) and `Broken`, a guest's ring error;
 //! - `backend/`: what moves the packets: `enum Backend` and the
@@ -33,6 +35,7 @@ mod file;
 mod guest_mem;
 mod ioctl;
 mod iotlb;
+mod port;
 mod vq;
 mod worker;
 

@@ -54,6 +54,10 @@ impl Kicker {
     }
 }
 
+/// In `Kicker::pending` beside the ring bits: the tap's port changed
+/// (`port.rs`).
+pub(super) const PENDING_PORT: u32 = 1 << 2;
+
 /// Poll tokens: the ring in bit 0; bit 1 set for socket readiness (clear for
 /// a guest kick).
 pub(super) const TOKEN_SOCK: u32 = 2;
@@ -277,6 +281,10 @@ impl Work for VhostNet {
         let mut again = 0u32;
         {
             let mut dev = this.dev.lock();
+            // A thread of the owner: pins are charged to it.
+            if bits & PENDING_PORT != 0 {
+                dev.follow_port(false);
+            }
             for q in [TX, RX] {
                 if bits & (1 << q) != 0 && dev.process(q, &this.kicker.stats) {
                     again |= 1 << q;

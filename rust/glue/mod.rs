@@ -16,6 +16,7 @@ pub(crate) mod global;
 pub(crate) mod irq;
 pub(crate) mod miscdev;
 pub(crate) mod pci;
+pub(crate) mod pin;
 pub(crate) mod poll;
 pub(crate) mod socket;
 pub(crate) mod stats;

@@ -252,6 +252,12 @@ int vzc_tun_identity(struct file *file, char *name, u64 *net_cookie)
 	return 0;
 }
 
+/* mm->pinned_vm (VmPin) by @delta pages: what the pins hold now. */
+void vzc_mm_pinned_vm_add(struct mm_struct *mm, long delta)
+{
+	atomic64_add(delta, &mm->pinned_vm);
+}
+
 int vzc_sock_sendmsg(struct socket *sock, const struct iovec *iov, unsigned long nr, size_t len)
 {
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };

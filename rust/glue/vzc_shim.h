@@ -53,6 +53,8 @@ void vzc_poll_free(struct vzc_poll *p);
  * (upstream get_socket(): any failure is -ENOTSOCK).
  */
 struct socket *vzc_backend_socket_get(int fd, struct file **filep);
+struct mm_struct;
+void vzc_mm_pinned_vm_add(struct mm_struct *mm, long delta);
 int vzc_tun_identity(struct file *file, char *name, u64 *net_cookie);
 /* sendmsg / recvmsg (MSG_DONTWAIT, +MSG_TRUNC on receive) over user iovecs. */
 int vzc_sock_sendmsg(struct socket *sock, const struct iovec *iov, unsigned long nr, size_t len);

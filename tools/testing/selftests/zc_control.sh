@@ -91,7 +91,7 @@ j=$(show_j)
 [ "$(ports "$j")" = 1 ] || fail "refused binds changed the ports: $j"
 
 # --- the port follows the vhost-net devices using its tap ---
-/selftests/bin/zc_attach tap0 tap1 "$vf1" || fail "zc_attach (above)"
+/selftests/bin/zc_attach tap0 tap1 "$vf0" "$vf1" || fail "zc_attach (above)"
 j=$(show_j)
 [ "$(ports "$j")" = 1 ] || fail "zc_attach left ports behind: $j"
 

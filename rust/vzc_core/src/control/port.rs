@@ -70,6 +70,23 @@ pub enum CopyReason {
     Unsupported = 6,
 }
 
+/// How pinning a device's guest memory for its port went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PinOutcome {
+    /// Every page of the memory table is pinned: `pages` pages, of which
+    /// `memlock_bytes` are charged to the owner's RLIMIT_MEMLOCK.
+    Pinned {
+        /// Pages pinned.
+        pages: u64,
+        /// Bytes charged.
+        memlock_bytes: u64,
+    },
+    /// The owner's RLIMIT_MEMLOCK is too small.
+    Memlock,
+    /// The memory cannot be pinned long-term.
+    Failed,
+}
+
 /// What the vhost-net rings using one tap allow (the glue sums it over
 /// every ring whose backend is the tap).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -79,18 +96,45 @@ pub struct TapUse {
     /// The first reason, in [`CopyReason`] order, that one of those rings
     /// cannot go zero-copy (its features: [`ring_blocker`]).
     pub blocker: Option<CopyReason>,
+    /// Pages pinned for the port by the devices using the tap.
+    pub pinned_pages: u64,
+    /// Bytes of those charged to their owners' RLIMIT_MEMLOCK.
+    pub memlock_bytes: u64,
+    /// A device could not pin: `memlock` or `pin-failed`.
+    pub pin_blocker: Option<CopyReason>,
+}
+
+fn first(a: Option<CopyReason>, b: Option<CopyReason>) -> Option<CopyReason> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if (a as u32) <= (b as u32) { a } else { b }),
+        (a, b) => a.or(b),
+    }
 }
 
 impl TapUse {
+    /// This use plus a device's pinning outcome.
+    pub fn with_pin(self, pin: PinOutcome) -> TapUse {
+        let mut u = self;
+        match pin {
+            PinOutcome::Pinned {
+                pages,
+                memlock_bytes,
+            } => {
+                u.pinned_pages = u.pinned_pages.saturating_add(pages);
+                u.memlock_bytes = u.memlock_bytes.saturating_add(memlock_bytes);
+            }
+            PinOutcome::Memlock => u.pin_blocker = first(u.pin_blocker, Some(CopyReason::Memlock)),
+            PinOutcome::Failed => u.pin_blocker = first(u.pin_blocker, Some(CopyReason::PinFailed)),
+        }
+        u
+    }
+
     /// This use plus one more ring, which is blocked by `blocker`.
     pub fn with_ring(self, blocker: Option<CopyReason>) -> TapUse {
-        let blocker = match (self.blocker, blocker) {
-            (Some(a), Some(b)) => Some(if (a as u32) <= (b as u32) { a } else { b }),
-            (a, b) => a.or(b),
-        };
         TapUse {
             rings: self.rings.saturating_add(1),
-            blocker,
+            blocker: first(self.blocker, blocker),
+            ..self
         }
     }
 }
@@ -129,6 +173,10 @@ pub struct PortStats(pub [u64; STATS]);
 
 /// Counters in the `stats` nest.
 pub const STATS: usize = 11;
+/// `pinned_pages` in [`PortStats`].
+const STAT_PINNED_PAGES: usize = 9;
+/// `memlock_bytes` in [`PortStats`].
+const STAT_MEMLOCK_BYTES: usize = 10;
 
 /// One port.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -169,8 +217,20 @@ impl Port {
         } else if self.tap_use.rings == 0 {
             CopyReason::Detached
         } else {
-            self.tap_use.blocker.unwrap_or(CopyReason::Unsupported)
+            self.tap_use
+                .blocker
+                .or(self.tap_use.pin_blocker)
+                .unwrap_or(CopyReason::Unsupported)
         };
+        self.stats.0[STAT_PINNED_PAGES] = self.tap_use.pinned_pages;
+        self.stats.0[STAT_MEMLOCK_BYTES] = self.tap_use.memlock_bytes;
+    }
+
+    /// Whether the devices using the tap should hold their guest memory
+    /// pinned: the VF is there and the rings' features allow zero-copy
+    /// (a failed pin is retried on the next change).
+    pub fn wants_pins(&self) -> bool {
+        self.vf_up && self.tap_use.blocker.is_none()
     }
 }
 
@@ -311,6 +371,15 @@ impl PortTable {
         }
     }
 
+    /// The port `vf` serves, as (namespace, tap).
+    pub fn port_of_vf(&self, vf: PciAddr) -> Option<(NetId, TapName)> {
+        self.slots
+            .iter()
+            .flatten()
+            .find(|p| p.vf == vf)
+            .map(|p| (p.net, p.tap))
+    }
+
     /// The rings using `tap` of `net` are now `tap_use` (a device set or
     /// dropped a backend, or renegotiated features); nothing if the tap
     /// is not bound.
@@ -321,6 +390,14 @@ impl PortTable {
                 p.update();
             }
         }
+    }
+
+    /// Whether the devices using `tap` of `net` should pin (false if the
+    /// tap is not bound).
+    pub fn wants_pins(&self, net: NetId, tap: &TapName) -> bool {
+        self.find(net, tap)
+            .and_then(|i| self.slots[i].as_ref())
+            .is_some_and(Port::wants_pins)
     }
 
     /// Number of ports.
@@ -610,5 +687,48 @@ mod tests {
         t.set_use(N2, &tap("tap0"), two);
         assert_eq!(reason(&t), CopyReason::Detached);
         assert_eq!(t.get(N1, &tap("tap0")).unwrap().mode, Mode::Copy);
+    }
+
+    #[test]
+    fn pins_follow_eligibility() {
+        let mut t = Box::new(PortTable::new());
+        assert!(!t.wants_pins(N1, &tap("tap0")), "unbound");
+        t.bind(N1, tap("tap0"), vf(1), None, VfOwner::Ours).unwrap();
+        let one = TapUse::default().with_ring(None);
+        t.set_use(N1, &tap("tap0"), one);
+        assert!(t.wants_pins(N1, &tap("tap0")));
+        let pinned = one.with_pin(PinOutcome::Pinned {
+            pages: 256,
+            memlock_bytes: 1 << 20,
+        });
+        t.set_use(N1, &tap("tap0"), pinned);
+        let p = *t.get(N1, &tap("tap0")).unwrap();
+        assert_eq!(p.copy_reason, CopyReason::Unsupported);
+        assert_eq!((p.stats.0[9], p.stats.0[10]), (256, 1 << 20));
+        // A failed pin is the reason, and the port still wants pins (retry).
+        t.set_use(N1, &tap("tap0"), one.with_pin(PinOutcome::Memlock));
+        assert_eq!(
+            t.get(N1, &tap("tap0")).unwrap().copy_reason,
+            CopyReason::Memlock
+        );
+        assert!(t.wants_pins(N1, &tap("tap0")));
+        let both = one
+            .with_pin(PinOutcome::Failed)
+            .with_pin(PinOutcome::Memlock);
+        assert_eq!(both.pin_blocker, Some(CopyReason::Memlock));
+        t.set_use(N1, &tap("tap0"), one.with_pin(PinOutcome::Failed));
+        assert_eq!(
+            t.get(N1, &tap("tap0")).unwrap().copy_reason,
+            CopyReason::PinFailed
+        );
+        // Features or the VF going: no pins wanted.
+        t.set_use(N1, &tap("tap0"), one.with_ring(Some(CopyReason::Features)));
+        assert!(!t.wants_pins(N1, &tap("tap0")));
+        t.set_use(N1, &tap("tap0"), one);
+        t.vf_present(vf(1), false);
+        assert!(!t.wants_pins(N1, &tap("tap0")));
+        assert_eq!(t.port_of_vf(vf(1)), Some((N1, tap("tap0"))));
+        assert_eq!(t.port_of_vf(vf(2)), None);
+        assert_eq!(t.get(N1, &tap("tap0")).unwrap().stats.0[9], 0);
     }
 }

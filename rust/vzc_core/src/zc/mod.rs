@@ -7,6 +7,7 @@
 //! - [`contain`]: THE SAFETY RULE: a guest buffer is posted only as a
 //!   [`contain::PostedBuf`], whose device window lies in one guest buffer,
 //!   one memory region and one device-contiguous run of pinned pages.
+//! - [`pin_plan`]: the user pages a memory table needs pinned.
 //! - [`place`]: the used entries, header and tail moves of a received frame.
 //! - [`slots`]: the VF ring's shadow (descriptor index -> posted buffer).
 //! - [`reclaim`]: every head out of the avail ring, and how stop gives them
@@ -17,6 +18,7 @@
 
 pub mod bsize;
 pub mod contain;
+pub mod pin_plan;
 pub mod place;
 pub mod reclaim;
 pub mod slots;

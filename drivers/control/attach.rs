@@ -40,6 +40,10 @@ pub(crate) struct Use {
     /// last told the port wants.
     watch: Option<Arc<dyn Watch>>,
     told: bool,
+    /// Times told, and the last of those the device has answered with a
+    /// `pin` (a bind waits for the answer).
+    asked: u64,
+    answered: u64,
 }
 
 /// The registry.
@@ -77,10 +81,36 @@ impl Uses {
             if u.net == net && u.tap == *tap && u.told != want {
                 if let Some(w) = &u.watch {
                     u.told = want;
+                    u.asked += 1;
                     w.port_changed();
                 }
             }
         }
+    }
+
+    /// Whether a device using `tap` of `net` holds pins for it or is to.
+    pub(crate) fn watched(&self, net: NetId, tap: &TapName) -> bool {
+        self.v
+            .iter()
+            .any(|u| u.net == net && u.tap == *tap && u.watch.is_some())
+    }
+
+    /// The devices' answer to the last change of the port of `tap` in
+    /// `net`: `None` while one has not answered; else the first failure
+    /// (memlock before pin-failed), or `Some(None)` if every one pinned.
+    pub(crate) fn answer(&self, net: NetId, tap: &TapName) -> Option<Option<PinOutcome>> {
+        let mut failure = None;
+        for u in self.v.iter().filter(|u| u.net == net && u.tap == *tap && u.watch.is_some()) {
+            if u.answered < u.asked {
+                return None;
+            }
+            match u.pin {
+                Some(p @ PinOutcome::Memlock) => failure = Some(p),
+                Some(p @ PinOutcome::Failed) if failure.is_none() => failure = Some(p),
+                _ => {}
+            }
+        }
+        Some(failure)
     }
 
     /// Forgets every use in `net` (its namespace is gone; the rings keep
@@ -119,6 +149,8 @@ impl Attachment {
                 pin: None,
                 watch,
                 told: false,
+                asked: 0,
+                answered: 0,
             },
             GFP_KERNEL,
         )?;
@@ -137,16 +169,21 @@ impl Attachment {
 }
 
 impl Attachment {
-    /// Whether the tap's port wants the device's memory pinned now.
-    pub(crate) fn wants_pins(&self) -> bool {
-        CONTROL.lock().ports.wants_pins(self.net, &self.tap)
+    /// Whether the tap's port wants the device's memory pinned now, and
+    /// the request this answers (for [`Attachment::set_pin`]).
+    pub(crate) fn wants_pins(&self) -> (bool, u64) {
+        let c = CONTROL.lock();
+        let asked = c.uses.v.iter().find(|u| u.id == self.id).map_or(0, |u| u.asked);
+        (c.ports.wants_pins(self.net, &self.tap), asked)
     }
 
-    /// The device's pinning for the port now (`None`: nothing pinned).
-    pub(crate) fn set_pin(&self, pin: Option<PinOutcome>) {
+    /// The device's pinning for the port now (`None`: nothing pinned),
+    /// answering request `asked` (from [`Attachment::wants_pins`]).
+    pub(crate) fn set_pin(&self, pin: Option<PinOutcome>, asked: u64) {
         let mut c = CONTROL.lock();
         if let Some(u) = c.uses.v.iter_mut().find(|u| u.id == self.id) {
             u.pin = pin;
+            u.answered = u.answered.max(asked);
         }
         c.refresh(self.net, &self.tap);
     }

@@ -11,7 +11,10 @@
 //! a VF is a host resource, so a container's root must not hand one to a
 //! tap (Documentation/zero-copy.rst, "Control").
 
-use kernel::prelude::*;
+use kernel::{
+    prelude::*,
+    time::{delay::fsleep, Delta},
+};
 
 use crate::glue::genl::{self, Dump, Msg, MsgFull, Net, Request, TapLookup};
 use crate::glue::global::CONTROL;
@@ -62,8 +65,42 @@ pub(crate) fn port_bind(req: &Request<'_>) -> Result {
     c.ports
         .bind(net.id(), tap, vf, mac, owner)
         .map_err(|r| req.refuse(r))?;
-    // A device may use the tap already: the port applies on the fly.
+    // A device may use the tap already: the port applies on the fly. Its
+    // worker pins; a bind that cannot take effect is undone (ENOMEM).
     c.refresh(net.id(), &tap);
+    if !c.uses.watched(net.id(), &tap) {
+        return Ok(());
+    }
+    drop(c);
+    wait_for_pins(req, net.id(), tap, vf)
+}
+
+/// How long a bind waits for the running devices of its tap to pin.
+const PIN_WAIT_MS: u32 = 5000;
+const PIN_POLL_MS: u32 = 10;
+
+/// Waits (bounded) for the devices using `tap` to pin for the new port;
+/// if one cannot, unbinds the port again and refuses. After the bound the
+/// bind stands and the port shows what the devices report later.
+fn wait_for_pins(req: &Request<'_>, net: NetId, tap: TapName, vf: PciAddr) -> Result {
+    for _ in 0..PIN_WAIT_MS / PIN_POLL_MS {
+        fsleep(Delta::from_millis(PIN_POLL_MS.into()));
+        let mut c = CONTROL.lock();
+        // Unbound (or rebound elsewhere) meanwhile: not ours to judge.
+        if c.ports.get(net, &tap).ok().map(|p| p.vf) != Some(vf) {
+            return Ok(());
+        }
+        let Some(failure) = c.uses.answer(net, &tap) else {
+            continue;
+        };
+        let Some(refusal) = failure.and_then(|f| f.refusal()) else {
+            return Ok(());
+        };
+        // The port never was: devices that did pin unpin.
+        let _ = c.ports.unbind(net, &tap);
+        c.refresh(net, &tap);
+        return Err(req.refuse(refusal));
+    }
     Ok(())
 }
 

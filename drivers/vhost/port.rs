@@ -44,7 +44,7 @@ impl Dev {
         if repin {
             self.pins = None;
         }
-        let want = self.rx_attachment().is_some_and(Attachment::wants_pins);
+        let (want, asked) = self.rx_attachment().map_or((false, 0), Attachment::wants_pins);
         let mut outcome = None;
         if want && self.pins.is_none() {
             if let Some(mm) = self.owner.as_ref() {
@@ -60,7 +60,7 @@ impl Dev {
             outcome = Some(p.outcome());
         }
         if let Some(a) = self.rx_attachment() {
-            a.set_pin(outcome);
+            a.set_pin(outcome, asked);
         }
     }
 }

@@ -13,6 +13,7 @@ use super::ffi;
 use kernel::{
     alloc::KVVec,
     bindings,
+    ffi::{c_int, c_ulong},
     mm::{Mm, MmWithUser},
     page::{PAGE_SHIFT, PAGE_SIZE},
     prelude::*,
@@ -61,7 +62,7 @@ impl PinnedPages {
             .map_err(|_| PinError::Failed(ENOMEM.to_errno()))?;
         // SAFETY: `mm` is a live mm with users (`MmWithUser`); the charge
         // takes its mmap lock for writing and is undone in `Drop` (or below).
-        let r = unsafe { bindings::account_locked_vm(mm.as_raw(), npages as _, true) };
+        let r = unsafe { bindings::account_locked_vm(mm.as_raw(), npages as c_ulong, true) };
         if r == ENOMEM.to_errno() {
             return Err(PinError::Memlock);
         } else if r != 0 {
@@ -77,8 +78,8 @@ impl PinnedPages {
             // range is the current task's user memory (its mm is `mm`).
             let got = unsafe {
                 bindings::pin_user_pages_fast(
-                    start as _,
-                    n as _,
+                    start as c_ulong,
+                    n as c_int,
                     bindings::FOLL_WRITE | bindings::FOLL_LONGTERM,
                     spare.as_mut_ptr().cast(),
                 )
@@ -88,8 +89,8 @@ impl PinnedPages {
                 // SAFETY: the first `done` entries are pinned pages; undo
                 // them and the whole charge.
                 unsafe {
-                    bindings::unpin_user_pages(pages.as_mut_ptr(), done as _);
-                    bindings::account_locked_vm(mm.as_raw(), npages as _, false);
+                    bindings::unpin_user_pages(pages.as_mut_ptr(), done as c_ulong);
+                    bindings::account_locked_vm(mm.as_raw(), npages as c_ulong, false);
                 }
                 return Err(PinError::Failed(err));
             }
@@ -113,14 +114,14 @@ impl Drop for PinnedPages {
         let n = self.pages.len();
         // SAFETY: the pages are pinned (invariant); the device stopped
         // using them before its owner dropped this.
-        unsafe { bindings::unpin_user_pages_dirty_lock(self.pages.as_mut_ptr(), n as _, true) };
+        unsafe { bindings::unpin_user_pages_dirty_lock(self.pages.as_mut_ptr(), n as c_ulong, true) };
         // The charge goes with the mm: if the process is gone (no users
         // left), so is its accounting.
         if let Some(mm) = self.mm.mmget_not_zero() {
             // SAFETY: `mm` has users; `n` pages were charged (invariant).
             unsafe {
                 ffi::vzc_mm_pinned_vm_add(mm.as_raw().cast(), -(n as isize));
-                bindings::account_locked_vm(mm.as_raw(), n as _, false);
+                bindings::account_locked_vm(mm.as_raw(), n as c_ulong, false);
             }
         }
     }

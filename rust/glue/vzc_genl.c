@@ -20,8 +20,12 @@ static struct genl_family vzc_genl_family __ro_after_init = {
 	.version	= VHOST_ZC_FAMILY_VERSION,
 	/* Ports are per namespace; the handlers use the requester's. */
 	.netnsok	= true,
-	/* One port table under one mutex: nothing to gain from parallel ops. */
-	.parallel_ops	= false,
+	/*
+	 * The handlers serialise on their own mutex (CONTROL), and port-bind
+	 * may sleep while a running device pins: not under genl_mutex, which
+	 * every family without parallel_ops shares.
+	 */
+	.parallel_ops	= true,
 	.module		= THIS_MODULE,
 	.split_ops	= vhost_zc_nl_ops,
 	.n_split_ops	= ARRAY_SIZE(vhost_zc_nl_ops),

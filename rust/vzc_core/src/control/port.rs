@@ -12,7 +12,7 @@
 //! whether the tap exists in the namespace (the kernel looks it up) and
 //! what drives the VF ([`VfOwner`]).
 
-use super::super::errno::{EBUSY, EEXIST, ENODEV, ENOENT, ENOSPC, EOPNOTSUPP};
+use super::super::errno::{EBUSY, EEXIST, EFAULT, ENODEV, ENOENT, ENOMEM, ENOSPC, EOPNOTSUPP};
 use super::super::net::eth::MacAddr;
 use super::super::vhost::abi::{
     VIRTIO_F_ACCESS_PLATFORM, VIRTIO_F_VERSION_1, VIRTIO_NET_F_MRG_RXBUF,
@@ -85,6 +85,25 @@ pub enum PinOutcome {
     Memlock,
     /// The memory cannot be pinned long-term.
     Failed,
+}
+
+impl PinOutcome {
+    /// How a bind that found a running device answers when the device
+    /// could not pin: the bind is undone, the device stays on the copy
+    /// path. `None` if it pinned.
+    pub fn refusal(self) -> Option<Refusal> {
+        match self {
+            PinOutcome::Pinned { .. } => None,
+            PinOutcome::Memlock => Some(Refusal::whole(
+                ENOMEM,
+                c"pinning the guest memory would exceed the VMM's RLIMIT_MEMLOCK (raise it, or give the VMM CAP_IPC_LOCK)",
+            )),
+            PinOutcome::Failed => Some(Refusal::whole(
+                EFAULT,
+                c"the guest memory cannot be pinned long-term (e.g. a shared mapping of a file on a writeback file system)",
+            )),
+        }
+    }
 }
 
 /// What the vhost-net rings using one tap allow (the glue sums it over
@@ -729,6 +748,13 @@ mod tests {
         assert!(!t.wants_pins(N1, &tap("tap0")));
         assert_eq!(t.port_of_vf(vf(1)), Some((N1, tap("tap0"))));
         assert_eq!(t.port_of_vf(vf(2)), None);
+        assert_eq!(PinOutcome::Memlock.refusal().unwrap().errno, ENOMEM);
+        assert_eq!(PinOutcome::Failed.refusal().unwrap().errno, EFAULT);
+        let ok = PinOutcome::Pinned {
+            pages: 1,
+            memlock_bytes: 4096,
+        };
+        assert_eq!(ok.refusal(), None);
         assert_eq!(t.get(N1, &tap("tap0")).unwrap().stats.0[9], 0);
     }
 }

@@ -117,6 +117,16 @@ impl Uses {
     /// their attachments, which then find nothing to remove).
     pub(crate) fn remove_net(&mut self, net: NetId) {
         self.v.retain(|u| u.net != net);
+        self.free_if_empty();
+    }
+
+    /// The vector lives in a static that is never dropped: its buffer is
+    /// freed whenever no ring is registered (always so at module unload,
+    /// when no device is left).
+    fn free_if_empty(&mut self) {
+        if self.v.is_empty() {
+            self.v = KVec::new();
+        }
     }
 }
 
@@ -193,6 +203,7 @@ impl Drop for Attachment {
     fn drop(&mut self) {
         let mut c = CONTROL.lock();
         c.uses.v.retain(|u| u.id != self.id);
+        c.uses.free_if_empty();
         c.refresh(self.net, &self.tap);
     }
 }

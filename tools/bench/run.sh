@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# `make bench`: host CPU work per RX packet of the copy and zero-copy paths,
+# from the core's own code (Documentation/benchmarks.rst). Builds
+# tools/bench in release, runs every (path, size) under callgrind and
+# natively, prints one table and writes build/bench/results.{json,csv} and
+# build/bench/*.png.
+#   --quick   2 sizes, few packets, no plots (the `make check` smoke: exits
+#             non-zero unless zero-copy < copy instructions at 1514 bytes)
+# Env: VZC_BENCH_OUT (default build/bench).
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+command -v valgrind >/dev/null || { echo "run.sh: valgrind is needed (callgrind is the instrument)" >&2; exit 1; }
+echo "building tools/bench (release)" >&2
+(cd tools/bench && nice -n 10 cargo build --release --locked -j 1 --quiet)
+out=${VZC_BENCH_OUT:-build/bench}
+mkdir -p "$out"
+exec nice -n 10 tools/bench/target/release/vzc-bench run --out "$out" "$@"

@@ -8,13 +8,16 @@
 # build/bench/*.png.
 #   --quick   2 sizes, few packets, no plots (the `make check` smoke: exits
 #             non-zero unless zero-copy < copy instructions at 1514 bytes)
-# Env: VZC_BENCH_OUT (default build/bench).
+# Env: VZC_BENCH_OUT (default build/bench; build/bench/quick with --quick,
+# so the smoke in `make check` leaves a full run's results alone).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 command -v valgrind >/dev/null || { echo "run.sh: valgrind is needed (callgrind is the instrument)" >&2; exit 1; }
 echo "building tools/bench (release)" >&2
 (cd tools/bench && nice -n 10 cargo build --release --locked -j 1 --quiet)
-out=${VZC_BENCH_OUT:-build/bench}
+out=build/bench
+for a in "$@"; do [ "$a" = --quick ] && out=build/bench/quick; done
+out=${VZC_BENCH_OUT:-$out}
 mkdir -p "$out"
 exec nice -n 10 tools/bench/target/release/vzc-bench run --out "$out" "$@"

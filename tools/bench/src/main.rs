@@ -2,8 +2,8 @@
 //! `vzc-bench`: host CPU work per RX packet of vhost-zc's copy and
 //! zero-copy paths, built from the core's own code (Documentation/benchmarks.rst).
 //!
-//!   vzc-bench run [--quick] [--out DIR]   everything: callgrind + native, table, json/csv/png
-//!   vzc-bench one PATH SIZE PACKETS WARMUP   one case, meant to run under callgrind
+//!   vzc-bench run [--quick] [--out DIR] [--buf-len N]   everything: callgrind + native, table, json/csv/png
+//!   vzc-bench one PATH SIZE PACKETS WARMUP BUF_LEN       one case, meant to run under callgrind
 
 mod report;
 mod sim;
@@ -97,8 +97,9 @@ fn run_case(
     packets: u64,
     warmup: u64,
     measure: bool,
+    buf_len: u32,
 ) -> Result<CaseInfo, String> {
-    let mut b = Bench::new(size);
+    let mut b = Bench::new(size, buf_len);
     if path == Path::Zc && !b.zc_supports(size) {
         return Err(format!(
             "zc: {size} bytes need more than MAX_PIECES descriptors"
@@ -129,6 +130,7 @@ fn native_ns(
     size: usize,
     packets: u64,
     runs: usize,
+    buf_len: u32,
 ) -> Result<(f64, f64, f64), String> {
     // The cost of one Instant::now() + elapsed() bracket.
     let cal = {
@@ -148,7 +150,7 @@ fn native_ns(
     let brackets = if path == Path::Zc { 2.0 } else { 1.0 };
     let mut per: Vec<f64> = Vec::with_capacity(runs);
     for _ in 0..runs {
-        let mut b = Bench::new(size);
+        let mut b = Bench::new(size, buf_len);
         for _ in 0..300 {
             packet(&mut b, path, false, false).map_err(|e| format!("{e:?}"))?;
         }
@@ -170,6 +172,7 @@ fn callgrind(
     size: usize,
     packets: u64,
     warmup: u64,
+    buf_len: u32,
 ) -> Result<u64, String> {
     let st = Command::new("valgrind")
         .arg("--tool=callgrind")
@@ -183,6 +186,7 @@ fn callgrind(
             &size.to_string(),
             &packets.to_string(),
             &warmup.to_string(),
+            &buf_len.to_string(),
         ])
         .output()
         .map_err(|e| format!("valgrind: {e}"))?;
@@ -204,7 +208,7 @@ fn callgrind(
         .ok_or_else(|| format!("{}: no totals line", out.display()))
 }
 
-fn run(quick: bool, out: PathBuf) -> Result<bool, String> {
+fn run(quick: bool, out: PathBuf, buf_len: u32) -> Result<bool, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let cg = out.join("callgrind");
     std::fs::create_dir_all(&cg).map_err(|e| format!("{}: {e}", cg.display()))?;
@@ -228,7 +232,7 @@ fn run(quick: bool, out: PathBuf) -> Result<bool, String> {
                 path.name(),
                 size
             );
-            let info = match run_case(path, size, 1, 0, false) {
+            let info = match run_case(path, size, 1, 0, false, buf_len) {
                 Ok(i) => i,
                 Err(e) => {
                     eprintln!("         {} {size} B: not measured: {e}", path.name());
@@ -237,9 +241,9 @@ fn run(quick: bool, out: PathBuf) -> Result<bool, String> {
                 }
             };
             let file = cg.join(format!("{}-{size}.out", path.name()));
-            let instr =
-                callgrind(&exe, &file, path, size, packets, warmup)? as f64 / packets as f64;
-            let ns = native_ns(path, size, native_pkts, runs)?;
+            let instr = callgrind(&exe, &file, path, size, packets, warmup, buf_len)? as f64
+                / packets as f64;
+            let ns = native_ns(path, size, native_pkts, runs, buf_len)?;
             row.bsize_kib = info.bsize_kib;
             match path {
                 Path::Copy => {
@@ -260,7 +264,7 @@ fn run(quick: bool, out: PathBuf) -> Result<bool, String> {
         warmup,
         runs,
         native_packets: native_pkts,
-        buf_len: sim::BUF_LEN,
+        buf_len,
         queue: sim::QSZ,
     };
     print!("{}", report::table(&rows, &meta));
@@ -291,7 +295,7 @@ fn run(quick: bool, out: PathBuf) -> Result<bool, String> {
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: vzc-bench run [--quick] [--out DIR] | vzc-bench one PATH SIZE PACKETS WARMUP"
+        "usage: vzc-bench run [--quick] [--out DIR] [--buf-len N] | vzc-bench one PATH SIZE PACKETS WARMUP BUF_LEN"
     );
     ExitCode::from(2)
 }
@@ -302,10 +306,15 @@ fn main() -> ExitCode {
         Some("run") => {
             let mut quick = false;
             let mut out = PathBuf::from("build/bench");
+            let mut buf_len = sim::BUF_LEN;
             let mut it = args[1..].iter();
             while let Some(a) = it.next() {
                 match a.as_str() {
                     "--quick" => quick = true,
+                    "--buf-len" => match it.next().and_then(|n| n.parse().ok()) {
+                        Some(n @ 64..=4096) => buf_len = n,
+                        _ => return usage(),
+                    },
                     "--out" => match it.next() {
                         Some(d) => out = PathBuf::from(d),
                         None => return usage(),
@@ -313,7 +322,7 @@ fn main() -> ExitCode {
                     _ => return usage(),
                 }
             }
-            match run(quick, out) {
+            match run(quick, out, buf_len) {
                 Ok(true) => ExitCode::SUCCESS,
                 Ok(false) => ExitCode::FAILURE,
                 Err(e) => {
@@ -322,16 +331,17 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Some("one") if args.len() == 5 => {
-            let (Some(path), Ok(size), Ok(packets), Ok(warmup)) = (
+        Some("one") if args.len() == 6 => {
+            let (Some(path), Ok(size), Ok(packets), Ok(warmup), Ok(buf_len @ 64..=4096)) = (
                 Path::parse(&args[1]),
                 args[2].parse(),
                 args[3].parse(),
                 args[4].parse(),
+                args[5].parse::<u32>(),
             ) else {
                 return usage();
             };
-            match run_case(path, size, packets, warmup, true) {
+            match run_case(path, size, packets, warmup, true, buf_len) {
                 Ok(i) => {
                     println!("tail {} bsize_kib {}", i.tail, i.bsize_kib);
                     ExitCode::SUCCESS

@@ -5,9 +5,10 @@
 //! collects inside the `measured_*` wrappers alone (`--toggle-collect`), and
 //! the native timer brackets the same calls.
 //!
-//! Guest layout: Linux mergeable buffers of [`BUF_LEN`] bytes (what a
-//! Linux guest settles at for MTU 1500: GOOD_PACKET_LEN + header, cache
-//! aligned), one descriptor per chain, two per 4 KiB page, a 256-entry
+//! Guest layout: Linux mergeable buffers of [`BUF_LEN`] bytes by default
+//! (what a Linux guest settles at for MTU 1500: GOOD_PACKET_LEN + header,
+//! cache aligned; `--buf-len` for others, e.g. 4096 as under bulk TCP),
+//! one descriptor per chain, none crossing a 4 KiB page, a 256-entry
 //! queue. All guest RAM is one memory region, pinned and device-contiguous
 //! (an IOMMU, or huge pages), so every buffer can be posted.
 
@@ -32,10 +33,8 @@ use vzc_core::{
 
 /// Virtio queue size (QEMU's default RX queue size).
 pub const QSZ: u16 = 256;
-/// Bytes per guest buffer (Linux mergeable, MTU 1500).
+/// Bytes per guest buffer by default (Linux mergeable, MTU 1500).
 pub const BUF_LEN: u32 = 1536;
-/// Distance between buffers: two per 4 KiB page, none crossing a page.
-const BUF_STRIDE: u64 = 2048;
 /// VF RX ring descriptors.
 const VF_RING: u16 = 256;
 const DATA_GPA: u64 = 0x10_0000;
@@ -222,12 +221,16 @@ pub struct Bench {
     pub rx_packets: u64,
     /// Tail bytes the last zero-copy frame moved.
     pub tail_bytes: u32,
+    buf_len: u32,
 }
 
 impl Bench {
-    /// A fresh system receiving frames of `frame_len` bytes.
-    pub fn new(frame_len: usize) -> Self {
-        let ram_len = BUF_STRIDE * u64::from(QSZ);
+    /// A fresh system receiving frames of `frame_len` bytes into guest
+    /// buffers of `buf_len` bytes (at most 4096).
+    pub fn new(frame_len: usize, buf_len: u32) -> Self {
+        // Distance between buffers: none crosses a 4 KiB page.
+        let stride = u64::from(buf_len.next_power_of_two());
+        let ram_len = stride * u64::from(QSZ);
         let regions: &'static [MemRegion] = Box::leak(Box::new([MemRegion {
             guest_phys_addr: DATA_GPA,
             size: ram_len,
@@ -237,8 +240,8 @@ impl Bench {
         let desc = (0..QSZ)
             .map(|i| {
                 Cell::new(Descriptor {
-                    addr: DATA_GPA + BUF_STRIDE * u64::from(i),
-                    len: BUF_LEN,
+                    addr: DATA_GPA + stride * u64::from(i),
+                    len: buf_len,
                     flags: VIRTQ_DESC_F_WRITE,
                     next: 0,
                 })
@@ -285,6 +288,7 @@ impl Bench {
             frame,
             rx_packets: 0,
             tail_bytes: 0,
+            buf_len,
         };
         b.bsize = b.choose_bsize(frame_len as u32);
         for h in 0..QSZ {
@@ -342,7 +346,7 @@ impl Bench {
             let head = self.rings.used[w].get();
             let len = u32::from(self.rings.used[w + 2].get())
                 | (u32::from(self.rings.used[w + 3].get()) << 16);
-            assert!(len > 0 && len <= BUF_LEN, "used entry of {len} bytes");
+            assert!(len > 0 && len <= self.buf_len, "used entry of {len} bytes");
             self.g_used = self.g_used.wrapping_add(1);
             self.guest_offer(head);
         }

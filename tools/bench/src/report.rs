@@ -174,6 +174,8 @@ pub fn plots(dir: &Path, rows: &[Row]) -> Result<Vec<String>, String> {
     let ymax = copy.iter().chain(&zc).map(|p| p.1).fold(1.0, f64::max) * 2.0;
     let ymin = copy.iter().chain(&zc).map(|p| p.1).fold(f64::MAX, f64::min) / 2.0;
 
+    // Room above the largest ratio and above 1 (break-even).
+    let rmax = ratio.iter().map(|p| p.1).fold(1.0, f64::max) * 1.15;
     let mut files = Vec::new();
     let p = dir.join("instr.png");
     {
@@ -229,7 +231,7 @@ pub fn plots(dir: &Path, rows: &[Row]) -> Result<Vec<String>, String> {
             .margin(12)
             .x_label_area_size(44)
             .y_label_area_size(60)
-            .build_cartesian_2d((40f64..xmax).log_scale(), 0f64..1.2f64)
+            .build_cartesian_2d((40f64..xmax).log_scale(), 0f64..rmax)
             .map_err(err)?;
         ch.configure_mesh()
             .x_desc("frame bytes")
@@ -242,6 +244,13 @@ pub fn plots(dir: &Path, rows: &[Row]) -> Result<Vec<String>, String> {
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2)));
         ch.draw_series(ratio.iter().map(|&pt| Circle::new(pt, 4, BLUE.filled())))
             .map_err(err)?;
+        ch.draw_series(LineSeries::new(
+            [(40f64, 1.0f64), (xmax, 1.0)],
+            BLACK.stroke_width(1),
+        ))
+        .map_err(err)?
+        .label("break-even (1.0)")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(1)));
         // The goals: 0.5 at 1514 B, 0.1 at 64 KiB.
         ch.draw_series(
             [(1514f64, 0.5f64), (65536f64, 0.1f64)]

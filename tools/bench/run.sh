@@ -8,6 +8,8 @@
 # build/bench/*.png.
 #   --quick   2 sizes, few packets, no plots (the `make check` smoke: exits
 #             non-zero unless zero-copy < copy instructions at 1514 bytes)
+# Runs niced (the machine is shared; callgrind counts do not care, the ns
+# columns are noisy anyway). CARGO_BUILD_JOBS limits the build's jobs.
 # Env: VZC_BENCH_OUT (default build/bench; build/bench/quick with --quick,
 # so the smoke in `make check` leaves a full run's results alone).
 set -euo pipefail
@@ -15,7 +17,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 command -v valgrind >/dev/null || { echo "run.sh: valgrind is needed (callgrind is the instrument)" >&2; exit 1; }
 echo "building tools/bench (release)" >&2
-(cd tools/bench && nice -n 10 cargo build --release --locked -j 1 --quiet)
+(cd tools/bench && nice -n 10 cargo build --release --locked --quiet)
 out=build/bench
 for a in "$@"; do [ "$a" = --quick ] && out=build/bench/quick; done
 out=${VZC_BENCH_OUT:-$out}

@@ -6,8 +6,9 @@
 # tools/bench in release, runs every (path, size) under callgrind and
 # natively, prints one table and writes build/bench/results.{json,csv} and
 # build/bench/*.png.
-#   --quick   2 sizes, few packets, no plots (the `make check` smoke: exits
-#             non-zero unless zero-copy < copy instructions at 1514 bytes)
+#   --quick   3 sizes, few packets, no plots (the `make check` smoke: exits
+#             non-zero unless the zero-copy path's instructions are flat from
+#             64 to 1024 bytes and the copy path's grow with the frame)
 # Runs niced (the machine is shared; callgrind counts do not care, the ns
 # columns are noisy anyway). CARGO_BUILD_JOBS limits the build's jobs.
 # Env: VZC_BENCH_OUT (default build/bench; build/bench/quick with --quick,

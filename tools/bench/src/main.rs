@@ -17,7 +17,7 @@ use sim::{Bench, HostError, Path};
 
 /// Frame sizes measured (65536: a GSO-sized frame).
 const SIZES: [usize; 7] = [64, 256, 1024, 1514, 4096, 9000, 65536];
-const QUICK_SIZES: [usize; 2] = [64, 1514];
+const QUICK_SIZES: [usize; 3] = [64, 1024, 1514];
 
 // The functions callgrind collects in (`--toggle-collect=*measured_*`):
 // called only after the warm-up, they call the host functions and nothing
@@ -280,15 +280,23 @@ fn run(quick: bool, out: PathBuf, buf_len: u32) -> Result<bool, String> {
         t0.elapsed().as_secs_f64(),
         out.display()
     );
-    // The smoke rule: zero-copy costs the host fewer instructions than copy
-    // at 1514 bytes.
-    let sane = rows
-        .iter()
-        .find(|r| r.size == 1514)
-        .and_then(|r| Some(r.zc_instr? < r.copy_instr?))
-        .unwrap_or(false);
+    // The smoke rule, what this instrument can check and must hold: the
+    // zero-copy path's work does not grow with the payload while no tail
+    // is moved (64 B vs 1024 B within 10%), and the copy path's does (it
+    // copies the bytes). Whether zero-copy beats copy is not a rule here:
+    // at 1514 B it does not by instruction count (Documentation/benchmarks.rst).
+    let at = |size| rows.iter().find(|r| r.size == size);
+    let sane = (|| {
+        let (a, b, c) = (at(64)?, at(1024)?, at(1514)?);
+        let flat = (b.zc_instr? - a.zc_instr?).abs() <= 0.1 * a.zc_instr?;
+        let grows = c.copy_instr? > a.copy_instr?;
+        Some(flat && grows)
+    })()
+    .unwrap_or(false);
     if !sane {
-        eprintln!("FAIL: zero-copy is not cheaper than copy at 1514 bytes");
+        eprintln!(
+            "FAIL: the zero-copy path's work grows with the payload before any tail, or the copy path's does not"
+        );
     }
     Ok(sane)
 }

@@ -3,6 +3,7 @@
 # vhost-zc. The two commands (README.md):
 #   make demo    boot a VM with the module and show what it does
 #   make check   every test: core (cargo), module build + lints, VM selftests
+#   make bench   host CPU work per RX packet, copy vs zero-copy (Documentation/benchmarks.rst)
 #
 # Building the module for a host:
 #   make KDIR=/lib/modules/$(uname -r)/build      (kernel tree with Rust metadata)
@@ -12,7 +13,7 @@
 KREL := $(shell . tools/buildroot/versions.env && echo $$KREL)
 RUNNING_BUILD := /lib/modules/$(shell uname -r)/build
 
-.PHONY: all modules install check demo clean rust-metadata core-test
+.PHONY: all modules install check bench demo clean rust-metadata core-test
 
 all: modules
 
@@ -42,6 +43,9 @@ install:
 check:
 	tools/testing/check.sh
 
+bench:
+	tools/bench/run.sh
+
 demo:
 	tools/testing/demo.sh
 
@@ -56,3 +60,4 @@ rust-metadata:
 clean:
 	rm -rf build
 	cd rust/vzc_core && cargo clean
+	cd tools/bench && cargo clean

@@ -3,7 +3,8 @@
 #
 # `make check`: every test of the project, in order of cost.
 #   1. core crate (userspace): rustfmt, clippy, cargo test
-#      and zcctl (tools/zcctl), the same three
+#      and zcctl (tools/zcctl), the same three; the bench (tools/bench):
+#      rustfmt, clippy, and its quick run (zero-copy < copy at 1514 bytes)
 #   2. source hygiene: SPDX lines, unsafe only in rust/glue, no `crate::` in the core
 #   3. module: rustfmt (kernel style), build against the stock kernel and,
 #      with the kernel's clippy (CLIPPY=1), against the debug kernel
@@ -50,6 +51,9 @@ fi
 check zcctl/rustfmt sh -c 'cd tools/zcctl && cargo fmt --check'
 check zcctl/clippy sh -c 'cd tools/zcctl && cargo clippy --all-targets --all-features --locked -- -D warnings'
 check zcctl/test sh -c 'cd tools/zcctl && cargo test --locked'
+check bench/rustfmt sh -c 'cd tools/bench && cargo fmt --check'
+check bench/clippy sh -c 'cd tools/bench && cargo clippy --all-targets --all-features --locked -- -D warnings'
+check bench/smoke tools/bench/run.sh --quick
 
 # --- 2. source hygiene ---
 check hygiene/spdx sh -c '

@@ -166,6 +166,19 @@ impl<'a> MemTable<'a> {
     /// one host pointer. A zero-length range translates to an empty host
     /// range at `gpa`'s host address, so `gpa` must still be mapped.
     pub fn translate(&self, gpa: u64, len: u64) -> Result<HostRange, Error> {
+        // The common case first: the whole range inside `gpa`'s region
+        // (inclusive ends, so no overflow). It is what the general path
+        // below returns for it, without the iterator; every other case,
+        // errors included, goes there (make bench: ~20 instructions per
+        // call, four calls per zero-copy frame).
+        if let Some(r) = self.find(gpa) {
+            if len != 0 && len - 1 <= r.guest_last() - gpa {
+                return Ok(HostRange {
+                    addr: r.userspace_addr + (gpa - r.guest_phys_addr),
+                    len,
+                });
+            }
+        }
         if len == 0 {
             let r = self.find(gpa).ok_or(Error::AddressNotMapped)?;
             return Ok(HostRange {

@@ -23,8 +23,8 @@ pub mod vzc_core;
 mod glue;
 
 mod control;
-mod zc;
 mod net;
+mod zc;
 
 #[cfg(CONFIG_KUNIT)]
 mod kunit;

@@ -100,7 +100,11 @@ impl Uses {
     /// (memlock before pin-failed), or `Some(None)` if every one pinned.
     pub(crate) fn answer(&self, net: NetId, tap: &TapName) -> Option<Option<PinOutcome>> {
         let mut failure = None;
-        for u in self.v.iter().filter(|u| u.net == net && u.tap == *tap && u.watch.is_some()) {
+        for u in self
+            .v
+            .iter()
+            .filter(|u| u.net == net && u.tap == *tap && u.watch.is_some())
+        {
             if u.answered < u.asked {
                 return None;
             }
@@ -183,7 +187,12 @@ impl Attachment {
     /// the request this answers (for [`Attachment::set_pin`]).
     pub(crate) fn wants_pins(&self) -> (bool, u64) {
         let c = CONTROL.lock();
-        let asked = c.uses.v.iter().find(|u| u.id == self.id).map_or(0, |u| u.asked);
+        let asked = c
+            .uses
+            .v
+            .iter()
+            .find(|u| u.id == self.id)
+            .map_or(0, |u| u.asked);
         (c.ports.wants_pins(self.net, &self.tap), asked)
     }
 

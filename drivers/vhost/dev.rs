@@ -40,7 +40,6 @@ use kernel::{
 };
 
 use super::backend::{Backend, Scratch};
-use crate::zc::pinned_mem::PinnedMem;
 use super::guest_mem::RingMem;
 use super::iotlb::Miss;
 use super::worker::Kicker;
@@ -58,6 +57,7 @@ use crate::vzc_core::{
     virtio::queue::QueueState,
     MemRegion, MemTable,
 };
+use crate::zc::pinned_mem::PinnedMem;
 
 /// Ring indices of a vhost-net device.
 pub(super) const RX: usize = 0;

@@ -15,10 +15,10 @@ use kernel::{
 };
 
 use super::backend::{Backend, Scratch};
-use crate::control::attach::{Attachment, Watch};
 use super::dev::{log_used_access_ok, rings_access_ok, Dev, VhostNet, RX, TX};
 use super::guest_mem::{self, RingMem};
 use super::worker::{Kicker, TOKEN_SOCK};
+use crate::control::attach::{Attachment, Watch};
 use crate::glue::{
     eventfd::{EventfdCtx, EventfdFile},
     poll::{PollFile, Polled, EPOLLIN, EPOLLOUT},

@@ -37,16 +37,20 @@ impl Dev {
         }
     }
 
-    /// Pins or unpins as the port wants, and reports to it. Only in the
-    /// owner's context (the caller checked `check_owner`); `repin`: the
-    /// memory table changed, so pins of the old one go first.
+    /// Pins or unpins as the port wants, and reports to it. Pins only in
+    /// the owner's context (its ioctls, its worker); `repin`: the memory
+    /// table changed, so pins of the old one go first.
     pub(super) fn follow_port(&mut self, repin: bool) {
         if repin {
             self.pins = None;
         }
-        let (want, asked) = self.rx_attachment().map_or((false, 0), Attachment::wants_pins);
+        let (want, asked) = self
+            .rx_attachment()
+            .map_or((false, 0), Attachment::wants_pins);
         let mut outcome = None;
-        if want && self.pins.is_none() {
+        // Pinning charges the current task: only the owner (or its worker
+        // thread, which shares its mm) may; anyone else leaves it.
+        if want && self.pins.is_none() && self.check_owner().is_ok() {
             if let Some(mm) = self.owner.as_ref() {
                 match PinnedMem::pin(mm, &self.mem) {
                     Ok(p) => self.pins = Some(p),

@@ -9,11 +9,7 @@
 use kernel::{mm::MmWithUser, page::PAGE_SHIFT, prelude::*};
 
 use crate::glue::pin::{PinError, PinnedPages};
-use crate::vzc_core::{
-    control::port::PinOutcome,
-    zc::pin_plan::pin_range,
-    MemRegion,
-};
+use crate::vzc_core::{control::port::PinOutcome, zc::pin_plan::pin_range, MemRegion};
 
 /// The pinned memory table.
 pub(crate) struct PinnedMem {

@@ -61,7 +61,8 @@ extern "C" {
     /// See `vzc_shim.h`.
     pub(crate) fn vzc_backend_socket_get(fd: c_int, filep: *mut *mut c_void) -> *mut c_void;
     pub(crate) fn vzc_mm_pinned_vm_add(mm: *mut c_void, delta: c_long);
-    pub(crate) fn vzc_tun_identity(file: *mut c_void, name: *mut u8, net_cookie: *mut u64) -> c_int;
+    pub(crate) fn vzc_tun_identity(file: *mut c_void, name: *mut u8, net_cookie: *mut u64)
+        -> c_int;
     /// See `vzc_shim.h`.
     pub(crate) fn vzc_sock_sendmsg(
         sock: *mut c_void,

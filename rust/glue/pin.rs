@@ -114,7 +114,9 @@ impl Drop for PinnedPages {
         let n = self.pages.len();
         // SAFETY: the pages are pinned (invariant); the device stopped
         // using them before its owner dropped this.
-        unsafe { bindings::unpin_user_pages_dirty_lock(self.pages.as_mut_ptr(), n as c_ulong, true) };
+        unsafe {
+            bindings::unpin_user_pages_dirty_lock(self.pages.as_mut_ptr(), n as c_ulong, true)
+        };
         // The charge goes with the mm: if the process is gone (no users
         // left), so is its accounting.
         if let Some(mm) = self.mm.mmget_not_zero() {

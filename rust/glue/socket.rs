@@ -113,16 +113,14 @@ impl BackendSocket {
         // SAFETY: `file` is referenced by `self.file`; the shim writes at
         // most IFNAMSIZ bytes (NUL included) into `name` and one u64.
         let r = unsafe {
-            ffi::vzc_tun_identity(
-                self.file.as_ptr().cast(),
-                name.as_mut_ptr(),
-                &mut cookie,
-            )
+            ffi::vzc_tun_identity(self.file.as_ptr().cast(), name.as_mut_ptr(), &mut cookie)
         };
         if r != 0 {
             return None;
         }
-        TapName::from_payload(&name).ok().map(|t| (NetId(cookie), t))
+        TapName::from_payload(&name)
+            .ok()
+            .map(|t| (NetId(cookie), t))
     }
 
     /// Length of the next queued packet, 0 if none.

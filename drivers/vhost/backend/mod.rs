@@ -59,7 +59,9 @@ impl Backend {
     /// The device acked `features`: a bound port re-decides its mode.
     pub(super) fn set_features(&self, features: u64) {
         match self {
-            Backend::Tap { tap_use: Some(a), .. } => a.set_features(features),
+            Backend::Tap {
+                tap_use: Some(a), ..
+            } => a.set_features(features),
             Backend::Tap { tap_use: None, .. } => {}
         }
     }

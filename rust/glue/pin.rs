@@ -58,8 +58,8 @@ impl PinnedPages {
         if uaddr % PAGE_SIZE as u64 != 0 || npages == 0 {
             return Err(PinError::Failed(EINVAL.to_errno()));
         }
-        let mut pages = KVVec::with_capacity(npages, GFP_KERNEL)
-            .map_err(|_| PinError::Failed(ENOMEM.to_errno()))?;
+        // The charge first: the region's size is the VMM's to choose, and
+        // the page array must not be allocated for more than its limit.
         // SAFETY: `mm` is a live mm with users (`MmWithUser`); the charge
         // takes its mmap lock for writing and is undone in `Drop` (or below).
         let r = unsafe { bindings::account_locked_vm(mm.as_raw(), npages as c_ulong, true) };
@@ -68,6 +68,14 @@ impl PinnedPages {
         } else if r != 0 {
             return Err(PinError::Failed(r));
         }
+        let mut pages = match KVVec::with_capacity(npages, GFP_KERNEL) {
+            Ok(p) => p,
+            Err(_) => {
+                // SAFETY: the charge just made; nothing is pinned.
+                unsafe { bindings::account_locked_vm(mm.as_raw(), npages as c_ulong, false) };
+                return Err(PinError::Failed(ENOMEM.to_errno()));
+            }
+        };
         let mm_ref: ARef<Mm> = ARef::from(&**mm);
         while pages.len() < npages {
             let done = pages.len();

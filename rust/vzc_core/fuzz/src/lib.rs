@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! What the fuzz targets share: hostile guest memory as a byte image, and
+//! the fuzzer's choice of addresses.
+//!
+//! Addresses come as [`Addr`]: mostly small multiples that land inside the
+//! image or on its edges (so the fuzzer reaches deep states quickly), and
+//! sometimes any 64-bit value (so wrap-around and far-away addresses are
+//! tried too).
+
+use arbitrary::Arbitrary;
+use vzc_core::{Error, GuestMemory};
+
+/// A guest address chosen by the fuzzer.
+#[derive(Arbitrary, Debug, Clone, Copy)]
+pub enum Addr {
+    /// `base + 16 * n`: inside or just past an image of up to 1 MiB.
+    Near(u16),
+    /// `base + n`: unaligned, anywhere in the first 64 KiB.
+    Byte(u16),
+    /// Any value.
+    Raw(u64),
+}
+
+impl Addr {
+    /// The address, relative to `base` where it is near.
+    pub fn at(self, base: u64) -> u64 {
+        match self {
+            Addr::Near(n) => base.wrapping_add(16 * u64::from(n)),
+            Addr::Byte(n) => base.wrapping_add(u64::from(n)),
+            Addr::Raw(a) => a,
+        }
+    }
+}
+
+/// Guest RAM: `bytes` at guest physical `base`; the first `ro` bytes are
+/// readable but not device-writable (as an IOTLB mapping without write
+/// permission).
+pub struct Ram {
+    /// First guest physical address.
+    pub base: u64,
+    /// Contents.
+    pub bytes: Vec<u8>,
+    /// Bytes from `base` the device may not write.
+    pub ro: u64,
+}
+
+impl Ram {
+    /// Offset of `[gpa, gpa + len)` in the image, if all of it is there.
+    /// The naive reference: plain arithmetic in u128, no shortcuts.
+    pub fn offset(&self, gpa: u64, len: u64) -> Option<usize> {
+        let start = u128::from(gpa);
+        let end = start + u128::from(len);
+        let lo = u128::from(self.base);
+        let hi = lo + self.bytes.len() as u128;
+        (start >= lo && end <= hi).then(|| (start - lo) as usize)
+    }
+
+    /// Whether the device may write all of `[gpa, gpa + len)`.
+    pub fn writable(&self, gpa: u64, len: u64) -> bool {
+        self.offset(gpa, len).is_some() && u128::from(gpa) >= u128::from(self.base) + u128::from(self.ro)
+    }
+}
+
+impl GuestMemory for Ram {
+    fn read_obj(&self, gpa: u64, buf: &mut [u8]) -> Result<(), Error> {
+        let off = self
+            .offset(gpa, buf.len() as u64)
+            .ok_or(Error::AddressNotMapped)?;
+        buf.copy_from_slice(&self.bytes[off..off + buf.len()]);
+        Ok(())
+    }
+
+    fn check_range(&self, gpa: u64, len: u64, write: bool) -> Result<(), Error> {
+        if self.offset(gpa, len).is_none() {
+            return Err(Error::AddressNotMapped);
+        }
+        if write && !self.writable(gpa, len) {
+            return Err(Error::IotlbPerm);
+        }
+        Ok(())
+    }
+}

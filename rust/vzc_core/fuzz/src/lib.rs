@@ -80,3 +80,77 @@ impl GuestMemory for Ram {
         Ok(())
     }
 }
+
+/// A descriptor table of chains laid out one after another (the guest's
+/// buffers for the zero-copy targets), walked by the real walker so the
+/// targets hold real [`vzc_core::Segment`]s.
+#[derive(Default)]
+pub struct Chains {
+    descs: Vec<vzc_core::Descriptor>,
+}
+
+impl Chains {
+    /// Appends a chain of `(gpa, len, device-writable)` buffers; its head.
+    pub fn add(&mut self, bufs: &[(u64, u32, bool)]) -> u16 {
+        use vzc_core::virtio::desc::{VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE};
+        let head = self.descs.len() as u16;
+        for (i, &(addr, len, w)) in bufs.iter().enumerate() {
+            let mut flags = if w { VIRTQ_DESC_F_WRITE } else { 0 };
+            if i + 1 < bufs.len() {
+                flags |= VIRTQ_DESC_F_NEXT;
+            }
+            self.descs.push(vzc_core::Descriptor { addr, len, flags, next: head + i as u16 + 1 });
+        }
+        head
+    }
+
+    /// Descriptors so far.
+    pub fn len(&self) -> usize {
+        self.descs.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.descs.is_empty()
+    }
+}
+
+impl vzc_core::DescTable for Chains {
+    fn size(&self) -> vzc_core::virtio::desc::QueueSize {
+        let n = self.descs.len().next_power_of_two().clamp(1, 32768);
+        vzc_core::virtio::desc::QueueSize::new(n as u32).unwrap()
+    }
+
+    fn read(&self, index: u16) -> Result<vzc_core::Descriptor, Error> {
+        Ok(self.descs.get(usize::from(index)).copied().unwrap_or(vzc_core::Descriptor {
+            addr: 0,
+            len: 0,
+            flags: 0,
+            next: 0,
+        }))
+    }
+}
+
+/// Guest memory as a memory table maps it (no contents: walks only).
+pub struct TableMem<'a>(pub vzc_core::MemTable<'a>);
+
+impl GuestMemory for TableMem<'_> {
+    fn read_obj(&self, _gpa: u64, _buf: &mut [u8]) -> Result<(), Error> {
+        Err(Error::Fault)
+    }
+
+    fn check_range(&self, gpa: u64, len: u64, _write: bool) -> Result<(), Error> {
+        self.0.check_range(gpa, len)
+    }
+}
+
+/// Pinned host pages and their device addresses.
+#[derive(Default, Debug)]
+pub struct Pinned(pub std::collections::BTreeMap<u64, u64>);
+
+impl vzc_core::zc::contain::PinnedPages for Pinned {
+    fn page_dma(&self, hva_page: u64) -> Option<u64> {
+        assert_eq!(hva_page % vzc_core::zc::contain::PAGE, 0, "asked for an unaligned page");
+        self.0.get(&hva_page).copied()
+    }
+}

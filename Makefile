@@ -4,6 +4,7 @@
 #   make demo    boot a VM with the module and show what it does
 #   make check   every test: core (cargo), module build + lints, VM selftests
 #   make bench   host CPU work per RX packet, copy vs zero-copy (Documentation/benchmarks.rst)
+#   make fuzz    every fuzz target of the core, 2 M executions each (Documentation/fuzzing.rst)
 #
 # Building the module for a host:
 #   make KDIR=/lib/modules/$(uname -r)/build      (kernel tree with Rust metadata)
@@ -13,7 +14,7 @@
 KREL := $(shell . tools/buildroot/versions.env && echo $$KREL)
 RUNNING_BUILD := /lib/modules/$(shell uname -r)/build
 
-.PHONY: all modules install check bench demo clean rust-metadata core-test
+.PHONY: all modules install check bench fuzz demo clean rust-metadata core-test
 
 all: modules
 
@@ -45,6 +46,9 @@ check:
 
 bench:
 	tools/bench/run.sh
+
+fuzz:
+	tools/fuzz/run.sh
 
 demo:
 	tools/testing/demo.sh

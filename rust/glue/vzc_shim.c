@@ -462,8 +462,10 @@ put:
 
 void vzc_attr_dir_destroy(struct kobject *kobj)
 {
-	/* Removes the subdirectories and waits for running show/store calls:
-	 * afterwards priv is unused. */
+	/*
+	 * Removes the subdirectories and waits for running show/store calls:
+	 * afterwards priv is unused.
+	 */
 	sysfs_remove_groups(kobj, to_vzc_dir(kobj)->groups);
 	kobject_del(kobj);
 	kobject_put(kobj);

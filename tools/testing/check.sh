@@ -4,9 +4,12 @@
 # `make check`: every test of the project, in order of cost.
 #   1. core crate (userspace): rustfmt, clippy, cargo test
 #      and zcctl (tools/zcctl), the same three; the bench (tools/bench):
-#      rustfmt, clippy, and its quick run (zero-copy < copy at 1514 bytes)
+#      rustfmt, clippy, and its quick run (zero-copy < copy at 1514 bytes);
+#      the fuzz targets (rust/vzc_core/fuzz): rustfmt, clippy, the committed
+#      corpus replayed and a few seconds of fuzzing each
 #   2. source hygiene: SPDX lines, unsafe only in rust/glue, no `crate::` in the core
-#   3. module: rustfmt (kernel style), build against the stock kernel and,
+#   3. module: rustfmt (kernel style), checkpatch.pl --strict on the C shim
+#      and the uapi header, build against the stock kernel and,
 #      with the kernel's clippy (CLIPPY=1), against the debug kernel
 #   4. the VM judge against recorded good and bad console logs; the VM
 #      tests' manifest names only selftests that exist
@@ -54,6 +57,9 @@ check zcctl/test sh -c 'cd tools/zcctl && cargo test --locked'
 check bench/rustfmt sh -c 'cd tools/bench && cargo fmt --check'
 check bench/clippy sh -c 'cd tools/bench && cargo clippy --all-targets --all-features --locked -- -D warnings'
 check bench/smoke tools/bench/run.sh --quick
+check fuzz/rustfmt sh -c 'cd rust/vzc_core/fuzz && cargo fmt --check'
+check fuzz/clippy sh -c 'cd rust/vzc_core/fuzz && cargo clippy --bins --locked -- -D warnings'
+check fuzz/quick tools/fuzz/run.sh --quick
 
 # --- 2. source hygiene ---
 check hygiene/spdx sh -c '
@@ -88,6 +94,13 @@ check module/rustfmt sh -c "
 	kdir=\$(tools/buildroot/kernel.sh stock) &&
 	rustfmt --check --edition 2021 --config-path \"\$kdir/tree/.rustfmt.toml\" drivers/vhost_zc_main.rs"
 check netlink/ynl-regen tools/ynl-regen.sh --check
+# The C shim and the uapi header, as a netdev maintainer would run it.
+check module/checkpatch sh -c '
+	kdir=$(tools/buildroot/kernel.sh stock) &&
+	out=$(perl "$kdir/tree/scripts/checkpatch.pl" --no-tree --strict --terse --show-types -f \
+		include/uapi/linux/vhost_zc.h rust/glue/*.c rust/glue/*.h) ||
+		{ echo "$out"; exit 1; }
+	if echo "$out" | grep -E ":[0-9]+: (ERROR|WARNING|CHECK):"; then exit 1; fi'
 check module/build-stock tools/buildroot/build-module.sh stock
 check module/build-debug-clippy env VZC_MAKE_FLAGS=CLIPPY=1 tools/buildroot/build-module.sh debug
 

@@ -62,7 +62,10 @@ impl DescTable for Table<'_> {
 
     fn read(&self, index: u16) -> Result<Descriptor, Error> {
         assert!(index < self.size.get(), "walker read past the table");
-        self.at.checked_add(16 * u64::from(index)).and_then(|a| read_desc(self.ram, a)).ok_or(Error::Fault)
+        self.at
+            .checked_add(16 * u64::from(index))
+            .and_then(|a| read_desc(self.ram, a))
+            .ok_or(Error::Fault)
     }
 }
 
@@ -151,7 +154,8 @@ fn reference(ram: &Ram, table: u64, size: u16, head: u16) -> Result<Vec<(u64, u3
                 if ivisits > count {
                     return Err(Error::Loop);
                 }
-                let e = read_desc(ram, d.addr + 16 * u64::from(j)).ok_or(Error::AddressNotMapped)?;
+                let e =
+                    read_desc(ram, d.addr + 16 * u64::from(j)).ok_or(Error::AddressNotMapped)?;
                 if e.flags & VIRTQ_DESC_F_INDIRECT != 0 {
                     return Err(Error::NestedIndirect);
                 }
@@ -173,7 +177,11 @@ fn reference(ram: &Ram, table: u64, size: u16, head: u16) -> Result<Vec<(u64, u3
 fuzz_target!(|inp: Input| {
     let size = QueueSize::new(1 << (inp.size_log2 % 9)).unwrap();
     let len = (usize::from(inp.ram_kib % 64) + 1) * 1024;
-    let mut ram = Ram { base: BASE, bytes: vec![0; len], ro: u64::from(inp.ro) };
+    let mut ram = Ram {
+        base: BASE,
+        bytes: vec![0; len],
+        ro: u64::from(inp.ro),
+    };
     let table = inp.table.at(BASE);
     for d in inp.descs.iter().take(512) {
         let len = match d.len {
@@ -181,12 +189,21 @@ fuzz_target!(|inp: Input| {
             Len::Table(n) => 16 * u32::from(n),
             Len::Raw(n) => n,
         };
-        let desc = Descriptor { addr: d.addr.at(BASE), len, flags: u16::from(d.flags & 7), next: d.next };
+        let desc = Descriptor {
+            addr: d.addr.at(BASE),
+            len,
+            flags: u16::from(d.flags & 7),
+            next: d.next,
+        };
         if let Some(off) = ram.offset(d.at.at(table), DESC_SIZE as u64) {
             ram.bytes[off..off + DESC_SIZE].copy_from_slice(&desc.to_le_bytes());
         }
     }
-    let q = Table { ram: &ram, at: table, size };
+    let q = Table {
+        ram: &ram,
+        at: table,
+        size,
+    };
     let want = reference(&ram, table, size.get(), inp.head);
 
     // Iterating: bounded, and the reference's outcome.
@@ -197,7 +214,10 @@ fuzz_target!(|inp: Input| {
     for item in it.by_ref().take(bound) {
         match item {
             Ok(s) => {
-                assert!(ram.offset(s.gpa(), u64::from(s.len())).is_some(), "unmapped segment {s:?}");
+                assert!(
+                    ram.offset(s.gpa(), u64::from(s.len())).is_some(),
+                    "unmapped segment {s:?}"
+                );
                 assert!(!s.writable() || ram.writable(s.gpa(), u64::from(s.len())));
                 got.push((s.gpa(), s.len(), s.writable()));
             }
@@ -224,7 +244,10 @@ fuzz_target!(|inp: Input| {
             assert_eq!(sum.count(), w.len());
             let wb: u64 = w.iter().filter(|s| s.2).map(|s| u64::from(s.1)).sum();
             let rb: u64 = w.iter().filter(|s| !s.2).map(|s| u64::from(s.1)).sum();
-            assert_eq!((u64::from(sum.write_bytes), u64::from(sum.read_bytes)), (wb, rb));
+            assert_eq!(
+                (u64::from(sum.write_bytes), u64::from(sum.read_bytes)),
+                (wb, rb)
+            );
         }
         (Ok(w), Err(Error::TooManySegments)) => assert!(w.len() > cap),
         (Err(we), Err(e)) => assert!(*we == e || e == Error::TooManySegments),

@@ -64,7 +64,10 @@ struct Input {
 fn in_one_region(rs: &[MemRegion], gpa: u64, len: u32) -> Option<u64> {
     let (s, e) = (u128::from(gpa), u128::from(gpa) + u128::from(len));
     rs.iter().find_map(|r| {
-        let (rs, re) = (u128::from(r.guest_phys_addr), u128::from(r.guest_phys_addr) + u128::from(r.size));
+        let (rs, re) = (
+            u128::from(r.guest_phys_addr),
+            u128::from(r.guest_phys_addr) + u128::from(r.size),
+        );
         (rs <= s && e <= re).then(|| r.userspace_addr + (gpa - r.guest_phys_addr))
     })
 }
@@ -80,7 +83,11 @@ fn reference(
     if segs.iter().any(|s| !s.writable()) || segs.first()?.len() < hdr {
         return None;
     }
-    let (seg, off) = if segs[0].len() > hdr { (segs[0], hdr) } else { (*segs.get(1)?, 0) };
+    let (seg, off) = if segs[0].len() > hdr {
+        (segs[0], hdr)
+    } else {
+        (*segs.get(1)?, 0)
+    };
     if seg.len() - off < bs {
         return None;
     }
@@ -108,14 +115,22 @@ fuzz_target!(|inp: Input| {
         .regions
         .iter()
         .take(4)
-        .map(|&(g, s, u)| MemRegion { guest_phys_addr: g.get(), size: s.get(), userspace_addr: u.get() })
+        .map(|&(g, s, u)| MemRegion {
+            guest_phys_addr: g.get(),
+            size: s.get(),
+            userspace_addr: u.get(),
+        })
         .collect();
     let Ok(mem) = MemTable::new(&rs) else { return };
-    let Some(bsize) = BufSize::from_kib(u32::from(inp.kib % 20)) else { return };
+    let Some(bsize) = BufSize::from_kib(u32::from(inp.kib % 20)) else {
+        return;
+    };
     let mut pinned = Pinned::default();
     let mut prev: Option<u64> = None;
     for &(r, page, dma) in inp.pins.iter().take(64) {
-        let Some(reg) = rs.get(usize::from(r) % rs.len().max(1)) else { break };
+        let Some(reg) = rs.get(usize::from(r) % rs.len().max(1)) else {
+            break;
+        };
         let hva = (reg.userspace_addr / PAGE * PAGE).wrapping_add(u64::from(page) * PAGE);
         let d = match dma {
             Dma::Follow => prev.map_or(hva, |p| p.wrapping_add(PAGE)),
@@ -125,8 +140,12 @@ fuzz_target!(|inp: Input| {
         pinned.0.insert(hva, d);
         prev = Some(d);
     }
-    let bufs: Vec<(u64, u32, bool)> =
-        inp.chain.iter().take(8).map(|&(g, l, w)| (g.get(), l.get() as u32, w)).collect();
+    let bufs: Vec<(u64, u32, bool)> = inp
+        .chain
+        .iter()
+        .take(8)
+        .map(|&(g, l, w)| (g.get(), l.get() as u32, w))
+        .collect();
     let mut chains = Chains::default();
     chains.add(&bufs);
     let walk: Result<Vec<Segment>, _> = DescChain::new(&chains, &TableMem(mem), 0).collect();
@@ -149,9 +168,15 @@ fuzz_target!(|inp: Input| {
             if std::env::var_os("VZC_FUZZ_TRACE").is_some() {
                 eprintln!("accepted {p:?}");
             }
-            assert_eq!((p.dma(), p.window_gpa(), p.hdr_gpa(), p.bsize()), (dma, w, segs[0].gpa(), bsize));
+            assert_eq!(
+                (p.dma(), p.window_gpa(), p.hdr_gpa(), p.bsize()),
+                (dma, w, segs[0].gpa(), bsize)
+            );
             assert_eq!(p.room_after(), seg.len() - (w - seg.gpa()) as u32 - bs);
-            assert_eq!(p.continuation(), (seg == segs[0]).then_some((seg.gpa(), seg.len())));
+            assert_eq!(
+                p.continuation(),
+                (seg == segs[0]).then_some((seg.gpa(), seg.len()))
+            );
             // Byte by byte where it can go wrong: the window's ends and
             // both sides of every page boundary inside it.
             let mut probes = vec![0, bs - 1];
@@ -163,10 +188,16 @@ fuzz_target!(|inp: Input| {
             for i in probes {
                 let h = hva + u64::from(i);
                 let page_dma = pinned.0[&(h / PAGE * PAGE)];
-                assert_eq!(page_dma + h % PAGE, p.dma() + u64::from(i), "device byte {i} is not host byte {h:#x}");
+                assert_eq!(
+                    page_dma + h % PAGE,
+                    p.dma() + u64::from(i),
+                    "device byte {i} is not host byte {h:#x}"
+                );
                 assert_eq!(in_one_region(&rs, w + u64::from(i), 1), Some(h));
                 let g = u128::from(w) + u128::from(i);
-                assert!(g >= u128::from(seg.gpa()) && g < u128::from(seg.gpa()) + u128::from(seg.len()));
+                assert!(
+                    g >= u128::from(seg.gpa()) && g < u128::from(seg.gpa()) + u128::from(seg.len())
+                );
             }
             assert!(w - seg.gpa() >= u64::from(if seg == segs[0] { layout.hdr_len() } else { 0 }));
         }

@@ -14,7 +14,8 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use vzc_core::vhost::abi::{
-    IotlbMsg, IOTLB_WRITE_MIN, VHOST_IOTLB_INVALIDATE, VHOST_IOTLB_MSG, VHOST_IOTLB_MSG_V2, VHOST_IOTLB_UPDATE,
+    IotlbMsg, IOTLB_WRITE_MIN, VHOST_IOTLB_INVALIDATE, VHOST_IOTLB_MSG, VHOST_IOTLB_MSG_V2,
+    VHOST_IOTLB_UPDATE,
 };
 use vzc_core::vhost::iotlb::{self, Iotlb, IotlbEntry, ACCESS_RW};
 use vzc_core::Error;
@@ -59,11 +60,16 @@ struct Input {
 type Naive = Vec<(u64, u64, u64, u8, u64)>;
 
 fn naive_lookup(t: &Naive, cur: u64) -> Option<&(u64, u64, u64, u8, u64)> {
-    t.iter().filter(|e| e.0 <= cur && cur <= e.1).min_by_key(|e| (e.0, e.4))
+    t.iter()
+        .filter(|e| e.0 <= cur && cur <= e.1)
+        .min_by_key(|e| (e.0, e.4))
 }
 
 /// `(uaddr, len)` pieces, then the error and the miss address.
-fn naive_translate(t: &Naive, iova: u64, len: u64, access: u8) -> (Vec<(u64, u64)>, Option<(Error, u64)>) {
+/// Pieces, then the error and the miss address.
+type Pieces = (Vec<(u64, u64)>, Option<(Error, u64)>);
+
+fn naive_translate(t: &Naive, iova: u64, len: u64, access: u8) -> Pieces {
     let mut out = Vec::new();
     let (mut cur, mut left) = (iova, len);
     while left > 0 {
@@ -100,15 +106,30 @@ fuzz_target!(|inp: Input| {
         let n = 48 - usize::from(m.cut % 16);
         let d = IotlbMsg::decode(&b[..n]);
         let fmt_ok = format == VHOST_IOTLB_MSG || format == VHOST_IOTLB_MSG_V2;
-        let want_ok = fmt_ok && n >= IOTLB_WRITE_MIN && !(b[33] == VHOST_IOTLB_UPDATE && m.size.get() == 0);
+        let want_ok =
+            fmt_ok && n >= IOTLB_WRITE_MIN && !(b[33] == VHOST_IOTLB_UPDATE && m.size.get() == 0);
         assert_eq!(d.is_ok(), want_ok, "decode of {:?}", &b[..n]);
         let Ok(msg) = d else { continue };
-        assert_eq!((msg.format, msg.iova, msg.size, msg.uaddr, msg.perm, msg.kind), (format, m.iova.get(), m.size.get(), m.uaddr.get(), m.perm, b[33]));
+        assert_eq!(
+            (msg.format, msg.iova, msg.size, msg.uaddr, msg.perm, msg.kind),
+            (
+                format,
+                m.iova.get(),
+                m.size.get(),
+                m.uaddr.get(),
+                m.perm,
+                b[33]
+            )
+        );
 
         match msg.kind {
             VHOST_IOTLB_UPDATE => {
                 let Ok(mut e) = iotlb::update_entry(msg.iova, msg.size, msg.uaddr, msg.perm) else {
-                    let (i, s, u) = (u128::from(msg.iova), u128::from(msg.size), u128::from(msg.uaddr));
+                    let (i, s, u) = (
+                        u128::from(msg.iova),
+                        u128::from(msg.size),
+                        u128::from(msg.uaddr),
+                    );
                     assert!(i + s > 1 << 64 || u + s > 1 << 64);
                     continue;
                 };
@@ -135,7 +156,10 @@ fuzz_target!(|inp: Input| {
             _ => {}
         }
         assert_eq!(tlb.len(), naive.len());
-        assert!(tlb.windows(2).all(|w| w[0].start <= w[1].start), "table not sorted");
+        assert!(
+            tlb.windows(2).all(|w| w[0].start <= w[1].start),
+            "table not sorted"
+        );
     }
 
     let t = Iotlb::new(&tlb);

@@ -58,14 +58,15 @@ fn valid(rs: &[MemRegion]) -> bool {
     rs.len() <= MAX_MEM_REGIONS
         && rs.iter().all(ok)
         && rs.iter().enumerate().all(|(i, a)| {
-            rs[i + 1..]
-                .iter()
-                .all(|b| last(a) < u128::from(b.guest_phys_addr) || last(b) < u128::from(a.guest_phys_addr))
+            rs[i + 1..].iter().all(|b| {
+                last(a) < u128::from(b.guest_phys_addr) || last(b) < u128::from(a.guest_phys_addr)
+            })
         })
 }
 
 fn find(rs: &[MemRegion], gpa: u128) -> Option<&MemRegion> {
-    rs.iter().find(|r| u128::from(r.guest_phys_addr) <= gpa && gpa <= last(r))
+    rs.iter()
+        .find(|r| u128::from(r.guest_phys_addr) <= gpa && gpa <= last(r))
 }
 
 /// The reference `translate_iter`: `(hva, len)` pieces, then maybe an error.
@@ -109,7 +110,10 @@ fuzz_target!(|inp: Input| {
             b[16..24].copy_from_slice(&u.get().to_le_bytes());
             b[24..].copy_from_slice(&flags.to_le_bytes());
             let r = mem_region(&b);
-            assert_eq!((r.guest_phys_addr, r.size, r.userspace_addr), (g.get(), s.get(), u.get()));
+            assert_eq!(
+                (r.guest_phys_addr, r.size, r.userspace_addr),
+                (g.get(), s.get(), u.get())
+            );
             rs.push(r);
         }
     }
@@ -132,7 +136,11 @@ fuzz_target!(|inp: Input| {
                 }
             }
         }
-        assert_eq!((&got, gerr), (&want, werr), "translate_iter({gpa:#x}, {len:#x})");
+        assert_eq!(
+            (&got, gerr),
+            (&want, werr),
+            "translate_iter({gpa:#x}, {len:#x})"
+        );
         assert_eq!(table.check_range(gpa, len).err(), werr);
 
         // translate: one piece, or the reason there is not one.
@@ -145,11 +153,17 @@ fuzz_target!(|inp: Input| {
             match (want.len(), werr) {
                 (1, None) => Ok(want[0]),
                 (0, Some(e)) => Err(e),
-                (_, Some(Error::AddressNotMapped)) if want.len() == 1 => Err(Error::AddressNotMapped),
+                (_, Some(Error::AddressNotMapped)) if want.len() == 1 => {
+                    Err(Error::AddressNotMapped)
+                }
                 _ => Err(Error::CrossesRegion),
             }
         };
-        assert_eq!(one.map(|h| (h.addr(), h.len())), expect, "translate({gpa:#x}, {len:#x})");
+        assert_eq!(
+            one.map(|h| (h.addr(), h.len())),
+            expect,
+            "translate({gpa:#x}, {len:#x})"
+        );
 
         // for_each_gpa, from the host side: every call maps back onto the
         // host range it claims, and on success the host range is covered.
@@ -157,11 +171,15 @@ fuzz_target!(|inp: Input| {
         let mut covered: Vec<(u128, u128)> = Vec::new();
         let r = table.for_each_gpa(gpa, len, |g, n| {
             calls += 1;
-            assert!(calls <= rs.len() * (rs.len() + 1) + 1, "unbounded for_each_gpa");
+            assert!(
+                calls <= rs.len() * (rs.len() + 1) + 1,
+                "unbounded for_each_gpa"
+            );
             let reg = find(&rs, u128::from(g)).expect("gpa outside every region");
             let end = u128::from(g) + u128::from(n);
             assert!(n > 0 && end - 1 <= last(reg), "range crosses its region");
-            let h = u128::from(reg.userspace_addr) + u128::from(g) - u128::from(reg.guest_phys_addr);
+            let h =
+                u128::from(reg.userspace_addr) + u128::from(g) - u128::from(reg.guest_phys_addr);
             covered.push((h, h + u128::from(n)));
             Ok::<(), ()>(())
         });
@@ -173,7 +191,10 @@ fuzz_target!(|inp: Input| {
                     reach = reach.max(e);
                 }
             }
-            assert!(reach >= u128::from(gpa) + u128::from(len), "host bytes not covered");
+            assert!(
+                reach >= u128::from(gpa) + u128::from(len),
+                "host bytes not covered"
+            );
         }
     }
 });

@@ -217,23 +217,14 @@ fn bind(
 ) {
     let mac = mac.and_then(|b| GuestMac::from_payload(&b).ok());
     let r = t.bind(NetId(net), tap(ti), vf(vi), mac, owner);
-    let want = if m.iter().any(|p| p.net == net && p.tap == ti % 320) {
-        Err((EEXIST, Some(id::IFNAME)))
-    } else if owner != VfOwner::Ours {
-        Err((
-            if owner == VfOwner::Missing {
-                ENODEV
-            } else {
-                EOPNOTSUPP
-            },
-            Some(id::VF),
-        ))
-    } else if m.iter().any(|p| p.vf == vi % 320) {
-        Err((EBUSY, Some(id::VF)))
-    } else if m.len() == MAX_PORTS {
-        Err((ENOSPC, None))
-    } else {
-        Ok(())
+    // In the documented order: the tap, what drives the VF, its use, room.
+    let want = match owner {
+        _ if m.iter().any(|p| p.net == net && p.tap == ti % 320) => Err((EEXIST, Some(id::IFNAME))),
+        VfOwner::Missing => Err((ENODEV, Some(id::VF))),
+        VfOwner::Other => Err((EOPNOTSUPP, Some(id::VF))),
+        _ if m.iter().any(|p| p.vf == vi % 320) => Err((EBUSY, Some(id::VF))),
+        _ if m.len() == MAX_PORTS => Err((ENOSPC, None)),
+        VfOwner::Ours => Ok(()),
     };
     match (r, want) {
         (Ok(_), Ok(())) => {

@@ -46,20 +46,26 @@ struct Input {
 
 fn inside(segs: &[Segment], gpa: u64, len: u64) -> bool {
     len == 0
-        || segs.iter().any(|s| {
-            s.writable() && gpa >= s.gpa() && gpa + len <= s.gpa() + u64::from(s.len())
-        })
+        || segs
+            .iter()
+            .any(|s| s.writable() && gpa >= s.gpa() && gpa + len <= s.gpa() + u64::from(s.len()))
 }
 
 fn disjoint(all: &[&[Segment]]) -> bool {
-    let mut v: Vec<(u64, u64)> =
-        all.iter().flat_map(|c| c.iter().map(|s| (s.gpa(), s.gpa() + u64::from(s.len())))).collect();
+    let mut v: Vec<(u64, u64)> = all
+        .iter()
+        .flat_map(|c| c.iter().map(|s| (s.gpa(), s.gpa() + u64::from(s.len()))))
+        .collect();
     v.sort();
     v.windows(2).all(|w| w[0].1 <= w[1].0)
 }
 
 fuzz_target!(|inp: Input| {
-    let regions = [MemRegion { guest_phys_addr: 0, size: RAM, userspace_addr: HVA }];
+    let regions = [MemRegion {
+        guest_phys_addr: 0,
+        size: RAM,
+        userspace_addr: HVA,
+    }];
     let mem = MemTable::new(&regions).unwrap();
     let mut pinned = Pinned::default();
     for p in 0..RAM / PAGE {
@@ -73,7 +79,9 @@ fuzz_target!(|inp: Input| {
         features |= 1 << VIRTIO_F_VERSION_1;
     }
     let layout = RxLayout::from_features(features);
-    let Some(bsize) = BufSize::from_kib(u32::from(inp.kib % 16) + 1) else { return };
+    let Some(bsize) = BufSize::from_kib(u32::from(inp.kib % 16) + 1) else {
+        return;
+    };
     let bs = bsize.bytes();
 
     // The guest's chains; the accepted ones in ring order, with their segments.
@@ -86,7 +94,8 @@ fuzz_target!(|inp: Input| {
             .map(|&(g, l)| (u64::from(g) % RAM, u32::from(l), true))
             .collect();
         let head = table.add(&bufs);
-        let Ok(segs) = DescChain::new(&table, &TableMem(mem), head).collect::<Result<Vec<_>, _>>() else {
+        let Ok(segs) = DescChain::new(&table, &TableMem(mem), head).collect::<Result<Vec<_>, _>>()
+        else {
             continue;
         };
         if let Ok(p) = PostedBuf::new(head, &segs, layout, bsize, &mem, &pinned) {
@@ -111,14 +120,22 @@ fuzz_target!(|inp: Input| {
         Ok(p) => p,
         Err(PlaceError::PieceCount) => return assert!(len == 0 || len.div_ceil(bs) as usize != n),
         Err(PlaceError::VlanStripped) => return assert!(inp.vlan.is_some()),
-        Err(PlaceError::TooLong) => return assert!(!layout.mergeable() && len > bs + bufs[0].room_after()),
-        Err(PlaceError::NotContinuable) => return assert!(layout.mergeable() && bufs[1..].iter().any(|b| b.continuation().is_none())),
+        Err(PlaceError::TooLong) => {
+            return assert!(!layout.mergeable() && len > bs + bufs[0].room_after())
+        }
+        Err(PlaceError::NotContinuable) => {
+            return assert!(
+                layout.mergeable() && bufs[1..].iter().any(|b| b.continuation().is_none())
+            )
+        }
         Err(e) => panic!("{e:?} for buffers of one size"),
     };
     assert!(len.div_ceil(bs) as usize == n && inp.vlan.is_none());
 
     // The device, then the plan, in simulated guest RAM.
-    let frame: Vec<u8> = (0..len).map(|i| (i.wrapping_mul(7) ^ (i >> 8)) as u8 ^ inp.seed).collect();
+    let frame: Vec<u8> = (0..len)
+        .map(|i| (i.wrapping_mul(7) ^ (i >> 8)) as u8 ^ inp.seed)
+        .collect();
     let mut ram = vec![0xa5u8; RAM as usize];
     let dirty: Vec<(u64, u64)> = plan.dirty().collect();
     let logged = |g: u64, l: u64| dirty.iter().any(|&(d, dl)| g >= d && g + l <= d + dl);
@@ -126,9 +143,13 @@ fuzz_target!(|inp: Input| {
         let done = bs * k as u32;
         let l = bs.min(len - done);
         let w = b.window_gpa();
-        assert!(inside(chains[k], w, u64::from(bs)), "window outside its buffer");
+        assert!(
+            inside(chains[k], w, u64::from(bs)),
+            "window outside its buffer"
+        );
         assert!(logged(w, u64::from(l)), "device write not logged");
-        ram[w as usize..(w + u64::from(l)) as usize].copy_from_slice(&frame[done as usize..(done + l) as usize]);
+        ram[w as usize..(w + u64::from(l)) as usize]
+            .copy_from_slice(&frame[done as usize..(done + l) as usize]);
     }
     let used: Vec<(u16, u32)> = plan.used().collect();
     assert_eq!(used.len(), usize::from(plan.num_buffers()));
@@ -139,10 +160,16 @@ fuzz_target!(|inp: Input| {
             let (s, d, l) = (m.src as usize, m.dst as usize, m.len as usize);
             assert!(m.len > 0);
             assert!(
-                bufs.iter().any(|b| m.src >= b.window_gpa() && m.src + u64::from(m.len) <= b.window_gpa() + u64::from(bs)),
+                bufs.iter().any(|b| m.src >= b.window_gpa()
+                    && m.src + u64::from(m.len) <= b.window_gpa() + u64::from(bs)),
                 "move from outside the device's windows"
             );
-            assert!(chains[..used.len()].iter().any(|c| inside(c, m.dst, u64::from(m.len))), "move into a buffer not used");
+            assert!(
+                chains[..used.len()]
+                    .iter()
+                    .any(|c| inside(c, m.dst, u64::from(m.len))),
+                "move into a buffer not used"
+            );
             assert!(logged(m.dst, u64::from(m.len)), "move not logged");
             ram.copy_within(s..s + l, d);
             m.len
@@ -169,7 +196,8 @@ fuzz_target!(|inp: Input| {
         total += u64::from(ulen);
         let mut stream = Vec::new();
         for s in chains[j] {
-            stream.extend_from_slice(&ram[s.gpa() as usize..(s.gpa() + u64::from(s.len())) as usize]);
+            stream
+                .extend_from_slice(&ram[s.gpa() as usize..(s.gpa() + u64::from(s.len())) as usize]);
         }
         assert!(ulen as usize <= stream.len(), "used length past its chain");
         let skip = if j == 0 { hdr.len() } else { 0 };
@@ -181,10 +209,18 @@ fuzz_target!(|inp: Input| {
     }
     assert_eq!(total, u64::from(len) + hdr.len() as u64);
     if std::env::var_os("VZC_FUZZ_TRACE").is_some() {
-        eprintln!("placed len {len} pieces {n} used {} tail {} disjoint {}", used.len(), plan.tail_bytes(), disjoint(&chains));
+        eprintln!(
+            "placed len {len} pieces {n} used {} tail {} disjoint {}",
+            used.len(),
+            plan.tail_bytes(),
+            disjoint(&chains)
+        );
     }
     if disjoint(&chains) {
-        assert!(got == frame, "the guest does not read the frame the device received");
+        assert!(
+            got == frame,
+            "the guest does not read the frame the device received"
+        );
         assert_eq!(&ram[h as usize..h as usize + hdr.len()], hdr);
     }
 });

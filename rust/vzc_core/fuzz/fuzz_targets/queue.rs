@@ -88,20 +88,29 @@ impl RingIo for Io {
     type Error = ();
 
     fn read_avail_u16(&self, off: u64) -> Result<u16, ()> {
-        assert!(off % 2 == 0 && (off + 2) as usize <= self.avail.borrow().len(), "avail read at {off}");
+        assert!(
+            off.is_multiple_of(2) && (off + 2) as usize <= self.avail.borrow().len(),
+            "avail read at {off}"
+        );
         self.fail()?;
         Ok(self.avail_u16(off))
     }
 
     fn write_used_u16(&self, off: u64, v: u16) -> Result<(), ()> {
-        assert!(off % 2 == 0 && (off + 2) as usize <= self.used.borrow().len(), "used write at {off}");
+        assert!(
+            off.is_multiple_of(2) && (off + 2) as usize <= self.used.borrow().len(),
+            "used write at {off}"
+        );
         self.fail()?;
         self.used.borrow_mut()[off as usize..off as usize + 2].copy_from_slice(&v.to_le_bytes());
         Ok(())
     }
 
     fn write_used_elem(&self, off: u64, id: u16, len: u32) -> Result<(), ()> {
-        assert!(off % 8 == 4 && (off + 8) as usize <= self.used.borrow().len(), "used elem at {off}");
+        assert!(
+            (off + 4).is_multiple_of(8) && (off + 8) as usize <= self.used.borrow().len(),
+            "used elem at {off}"
+        );
         self.fail()?;
         let mut u = self.used.borrow_mut();
         u[off as usize..off as usize + 4].copy_from_slice(&u32::from(id).to_le_bytes());
@@ -243,7 +252,11 @@ fuzz_target!(|inp: Input| {
             },
             Op::Publish => {
                 let flags = io.avail_u16(avail::FLAGS);
-                let event = if ev { io.avail_u16(avail::used_event(size)) } else { 0 };
+                let event = if ev {
+                    io.avail_u16(avail::used_event(size))
+                } else {
+                    0
+                };
                 match q.publish(&io) {
                     Ok(sig) => {
                         assert_eq!(io.used_u16(used::IDX), last_used);
@@ -252,7 +265,8 @@ fuzz_target!(|inp: Input| {
                         } else {
                             // Did the index pass `event` since the last decision?
                             signalled.is_none_or(|old| {
-                                (1..=last_used.wrapping_sub(old)).any(|k| old.wrapping_add(k) == event.wrapping_add(1))
+                                (1..=last_used.wrapping_sub(old))
+                                    .any(|k| old.wrapping_add(k) == event.wrapping_add(1))
                             })
                         };
                         assert_eq!(sig, want, "signal decision (flags {flags:#x} event {event} used {last_used} prev {signalled:?})");
@@ -276,7 +290,11 @@ fuzz_target!(|inp: Input| {
             }
         }
         let s = q.state();
-        assert_eq!((s.last_avail_idx, s.last_used_idx, s.avail_seen), (last_avail, last_used, seen), "after {op:?}");
+        assert_eq!(
+            (s.last_avail_idx, s.last_used_idx, s.avail_seen),
+            (last_avail, last_used, seen),
+            "after {op:?}"
+        );
         assert_eq!(q.in_flight(), last_avail.wrapping_sub(last_used));
     }
 });

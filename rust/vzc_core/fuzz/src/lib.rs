@@ -57,7 +57,8 @@ impl Ram {
 
     /// Whether the device may write all of `[gpa, gpa + len)`.
     pub fn writable(&self, gpa: u64, len: u64) -> bool {
-        self.offset(gpa, len).is_some() && u128::from(gpa) >= u128::from(self.base) + u128::from(self.ro)
+        self.offset(gpa, len).is_some()
+            && u128::from(gpa) >= u128::from(self.base) + u128::from(self.ro)
     }
 }
 
@@ -99,7 +100,12 @@ impl Chains {
             if i + 1 < bufs.len() {
                 flags |= VIRTQ_DESC_F_NEXT;
             }
-            self.descs.push(vzc_core::Descriptor { addr, len, flags, next: head + i as u16 + 1 });
+            self.descs.push(vzc_core::Descriptor {
+                addr,
+                len,
+                flags,
+                next: head + i as u16 + 1,
+            });
         }
         head
     }
@@ -122,12 +128,16 @@ impl vzc_core::DescTable for Chains {
     }
 
     fn read(&self, index: u16) -> Result<vzc_core::Descriptor, Error> {
-        Ok(self.descs.get(usize::from(index)).copied().unwrap_or(vzc_core::Descriptor {
-            addr: 0,
-            len: 0,
-            flags: 0,
-            next: 0,
-        }))
+        Ok(self
+            .descs
+            .get(usize::from(index))
+            .copied()
+            .unwrap_or(vzc_core::Descriptor {
+                addr: 0,
+                len: 0,
+                flags: 0,
+                next: 0,
+            }))
     }
 }
 
@@ -150,7 +160,11 @@ pub struct Pinned(pub std::collections::BTreeMap<u64, u64>);
 
 impl vzc_core::zc::contain::PinnedPages for Pinned {
     fn page_dma(&self, hva_page: u64) -> Option<u64> {
-        assert_eq!(hva_page % vzc_core::zc::contain::PAGE, 0, "asked for an unaligned page");
+        assert_eq!(
+            hva_page % vzc_core::zc::contain::PAGE,
+            0,
+            "asked for an unaligned page"
+        );
         self.0.get(&hva_page).copied()
     }
 }

@@ -343,8 +343,14 @@ impl Mailbox {
             self.stats.timeouts += 1;
             return Err(MbxError::PfInReset);
         }
+        // `write_posted` refuses to write unless ready; if VF_RESET does
+        // not get out (the PF holds the buffer), the handshake did not
+        // happen and requests must stay refused (found by fuzz/mbx).
         self.ready = true;
-        self.write_posted(io, &Msg::reset())?;
+        if let Err(e) = self.write_posted(io, &Msg::reset()) {
+            self.ready = false;
+            return Err(e);
+        }
         io.delay_us(self.timing.reset_settle_us);
         let mut reply = [0u32; 3];
         match self.read_reply(io, MsgType::Reset, &mut reply) {
@@ -400,6 +406,30 @@ mod tests {
         assert_eq!(pf.received, vec![vec![0x01]]);
         let s = m.stats();
         assert_eq!((s.tx, s.rx, s.acks, s.pf_resets), (1, 1, 1, 0));
+    }
+
+    /// A PF that never lets the VF take the buffer (VFU never reads back).
+    struct LockedPf;
+
+    impl MbxIo for LockedPf {
+        fn read_v2p(&mut self) -> u32 {
+            0
+        }
+        fn write_v2p(&mut self, _val: u32) {}
+        fn read_mem(&mut self, _i: usize) -> u32 {
+            0
+        }
+        fn write_mem(&mut self, _i: usize, _val: u32) {}
+        fn delay_us(&mut self, _us: u32) {}
+    }
+
+    #[test]
+    fn reset_that_cannot_send_leaves_the_mailbox_not_ready() {
+        let mut m = Mailbox::new(Timing::IGBVF);
+        assert_eq!(m.reset(&mut LockedPf), Err(MbxError::LockTimeout));
+        assert!(!m.is_ready());
+        let msg = Msg::set_lpe(1522).unwrap();
+        assert_eq!(m.request(&mut LockedPf, &msg), Err(MbxError::NotReady));
     }
 
     #[test]

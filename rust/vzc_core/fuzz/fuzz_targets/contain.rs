@@ -19,26 +19,7 @@ use vzc_core::vhost::abi::{VIRTIO_F_VERSION_1, VIRTIO_NET_F_MRG_RXBUF};
 use vzc_core::zc::bsize::BufSize;
 use vzc_core::zc::contain::{PostedBuf, RxLayout, PAGE};
 use vzc_core::{DescChain, MemRegion, MemTable, Segment};
-use vzc_core_fuzz::{Chains, Pinned, TableMem};
-
-#[derive(Arbitrary, Debug, Clone, Copy)]
-enum Val {
-    Page(u8),
-    Small(u16),
-    Top(u16),
-    Raw(u64),
-}
-
-impl Val {
-    fn get(self) -> u64 {
-        match self {
-            Val::Page(n) => u64::from(n) << 12,
-            Val::Small(n) => u64::from(n),
-            Val::Top(n) => u64::MAX - u64::from(n),
-            Val::Raw(v) => v,
-        }
-    }
-}
+use vzc_core_fuzz::{Chains, Pinned, TableMem, Val};
 
 /// The device address of a pinned page.
 #[derive(Arbitrary, Debug, Clone, Copy)]

@@ -19,25 +19,7 @@ use vzc_core::vhost::abi::{
 };
 use vzc_core::vhost::iotlb::{self, Iotlb, IotlbEntry, ACCESS_RW};
 use vzc_core::Error;
-
-#[derive(Arbitrary, Debug, Clone, Copy)]
-enum Val {
-    Page(u8),
-    Small(u16),
-    Top(u16),
-    Raw(u64),
-}
-
-impl Val {
-    fn get(self) -> u64 {
-        match self {
-            Val::Page(n) => u64::from(n) << 12,
-            Val::Small(n) => u64::from(n),
-            Val::Top(n) => u64::MAX - u64::from(n),
-            Val::Raw(v) => v,
-        }
-    }
-}
+use vzc_core_fuzz::Val;
 
 #[derive(Arbitrary, Debug)]
 struct Msg {

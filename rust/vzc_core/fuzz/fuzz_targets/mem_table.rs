@@ -15,26 +15,7 @@ use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use vzc_core::vhost::abi::{mem_header, mem_region, MEM_HEADER_SIZE, MEM_REGION_SIZE};
 use vzc_core::{Error, MemRegion, MemTable, MAX_MEM_REGIONS};
-
-/// A value chosen by the fuzzer: pages, small numbers, or anything.
-#[derive(Arbitrary, Debug, Clone, Copy)]
-enum Val {
-    Page(u8),
-    Small(u16),
-    Top(u16),
-    Raw(u64),
-}
-
-impl Val {
-    fn get(self) -> u64 {
-        match self {
-            Val::Page(n) => u64::from(n) << 12,
-            Val::Small(n) => u64::from(n),
-            Val::Top(n) => u64::MAX - u64::from(n),
-            Val::Raw(v) => v,
-        }
-    }
-}
+use vzc_core_fuzz::Val;
 
 #[derive(Arbitrary, Debug)]
 struct Input {

@@ -32,6 +32,33 @@ impl Addr {
     }
 }
 
+/// A size or address chosen by the fuzzer (memory tables, IOTLB entries,
+/// chains): whole pages, small numbers, values near 2^64 (wrap-around), or
+/// anything.
+#[derive(Arbitrary, Debug, Clone, Copy)]
+pub enum Val {
+    /// `n` pages of 4 KiB.
+    Page(u8),
+    /// `n` itself.
+    Small(u16),
+    /// `2^64 - 1 - n`.
+    Top(u16),
+    /// Any value.
+    Raw(u64),
+}
+
+impl Val {
+    /// The value.
+    pub fn get(self) -> u64 {
+        match self {
+            Val::Page(n) => u64::from(n) << 12,
+            Val::Small(n) => u64::from(n),
+            Val::Top(n) => u64::MAX - u64::from(n),
+            Val::Raw(v) => v,
+        }
+    }
+}
+
 /// Guest RAM: `bytes` at guest physical `base`; the first `ro` bytes are
 /// readable but not device-writable (as an IOTLB mapping without write
 /// permission).
